@@ -91,12 +91,13 @@ const isJson = (contentType: string | undefined) =>
 export function jsonBody(limitBytes: number): RequestHandler {
   return (req, _res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE') return next();
-    readBody(req, limitBytes).then((body) => {
-      if (body.length === 0) req.body = undefined;
-      else if (isJson(req.headers['content-type'])) req.body = parseJson(body);
-      else req.rawBody = body;
-      next();
-    }, next);
+    readBody(req, limitBytes)
+      .then((body) => {
+        if (body.length === 0) req.body = undefined;
+        else if (isJson(req.headers['content-type'])) req.body = parseJson(body);
+        else req.rawBody = body;
+      })
+      .then(() => next(), next);
   };
 }
 
@@ -175,8 +176,11 @@ export const boundPort = (server: http.Server) => (server.address() as AddressIn
 /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then drops whatever is left. */
 export async function closeServer(server: http.Server, graceMs = 10_000): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Keep-alive connections become idle one by one as their last response finishes; close each as soon as it does.
+  const sweeper = setInterval(() => server.closeIdleConnections(), 25);
+  const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
   server.closeIdleConnections();
-  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
   await closed;
-  clearTimeout(timer);
+  clearInterval(sweeper);
+  clearTimeout(deadline);
 }
