@@ -12,7 +12,22 @@ module.exports = tseslint.config(
     },
   },
   {
-    files: ['**/*.js'],
+    files: ['load-tests/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: {
+        ...Object.fromEntries(
+          ['fetch', 'setTimeout', 'setInterval', 'clearInterval', 'process', 'console'].map((name) => [
+            name,
+            'readonly',
+          ]),
+        ),
+        ...Object.fromEntries(['__ENV', '__VU', '__ITER'].map((name) => [name, 'readonly'])),
+      },
+    },
+  },
+  {
+    files: ['*.js'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: {

@@ -62,7 +62,7 @@ describe('the service app factory', () => {
   it('answers malformed JSON with 400 invalid_json', async () => {
     const response = await post('/echo', '{"a":');
     expect(response.status).toBe(400);
-    expect((await response.json()).error.code).toBe('invalid_json');
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
   });
 
   it('answers a body over the limit with 413 payload_too_large', async () => {
