@@ -1,0 +1,125 @@
+/**
+ * Chunk codec benchmark: bytes per point and encode/decode speed of Gorilla XOR (the head's encoding) against the
+ * sealed-block codec (encodeChunk: the smaller of XOR and scaled decimals + deflate) on a deterministic dataset of
+ * CPU-like gauges rounded to one decimal. `node dist/bench/storage-codec.js [--full]`; --full repeats timings more.
+ */
+import { seededRandom } from '../services/kit/clock';
+import { ChunkEncoding, decodeChunk, encodeChunk } from '../services/storage/chunk/codec';
+import { Samples } from '../services/storage/chunk/samples';
+import { XorAppender, decodeXor } from '../services/storage/chunk/xor';
+
+const SERIES = 1000;
+const INTERVAL_MS = 10_000;
+const POINTS_PER_SERIES = (24 * 3600 * 1000) / INTERVAL_MS;
+const START_MS = Date.UTC(2026, 0, 1);
+
+/** A CPU-like gauge: a mean-reverting random walk in [0, 100] with occasional bursts, rounded to one decimal. */
+function generateSeries(seed: number): Samples {
+  const random = seededRandom(seed);
+  const timestamps = new Float64Array(POINTS_PER_SERIES);
+  const values = new Float64Array(POINTS_PER_SERIES);
+  const baseline = 5 + random() * 60;
+  let level = baseline;
+  for (let index = 0; index < POINTS_PER_SERIES; index++) {
+    const burst = random() < 0.002 ? (random() - 0.3) * 40 : 0;
+    level += (random() - 0.5) * 2 + (baseline - level) * 0.01 + burst;
+    level = Math.min(100, Math.max(0, level));
+    timestamps[index] = START_MS + index * INTERVAL_MS;
+    values[index] = Math.round(level * 10) / 10;
+  }
+  return { timestamps, values };
+}
+
+function slices(series: Samples[], chunkSize: number): Samples[] {
+  const chunks: Samples[] = [];
+  for (const samples of series) {
+    for (let start = 0; start < samples.timestamps.length; start += chunkSize) {
+      const end = Math.min(start + chunkSize, samples.timestamps.length);
+      chunks.push({ timestamps: samples.timestamps.subarray(start, end), values: samples.values.subarray(start, end) });
+    }
+  }
+  return chunks;
+}
+
+function encodeXor(samples: Samples): Uint8Array {
+  const appender = XorAppender.create();
+  for (let index = 0; index < samples.timestamps.length; index++)
+    appender.append(samples.timestamps[index], samples.values[index]);
+  return appender.bytes();
+}
+
+interface Figures {
+  bytesPerPoint: number;
+  encodePointsPerSecond: number;
+  decodePointsPerSecond: number;
+  decimalShare: number;
+}
+
+function measure(
+  chunks: Samples[],
+  encode: (samples: Samples) => Uint8Array,
+  decode: (bytes: Uint8Array) => Samples,
+  repeats: number,
+): Figures {
+  const points = chunks.reduce((sum, chunk) => sum + chunk.timestamps.length, 0);
+  let encoded: Uint8Array[] = [];
+  const encodeStart = performance.now();
+  for (let round = 0; round < repeats; round++) encoded = chunks.map(encode);
+  const encodeSeconds = (performance.now() - encodeStart) / 1000 / repeats;
+  const bytes = encoded.reduce((sum, chunk) => sum + chunk.length, 0);
+  const decimalShare = encoded.filter((chunk) => chunk[0] === ChunkEncoding.decimalDeflate).length / encoded.length;
+  for (const chunk of encoded) decode(chunk);
+  let checksum = 0;
+  const decodeStart = performance.now();
+  for (let round = 0; round < repeats * 3; round++) {
+    for (const chunk of encoded) checksum += decode(chunk).values.length;
+  }
+  const decodeSeconds = (performance.now() - decodeStart) / 1000 / (repeats * 3);
+  if (checksum !== points * repeats * 3) throw new Error('decoded point count mismatch');
+  return {
+    bytesPerPoint: bytes / points,
+    encodePointsPerSecond: points / encodeSeconds,
+    decodePointsPerSecond: points / decodeSeconds,
+    decimalShare,
+  };
+}
+
+function verify(chunks: Samples[]): void {
+  for (const chunk of chunks) {
+    const decoded = decodeChunk(encodeChunk(chunk));
+    for (let index = 0; index < chunk.values.length; index++) {
+      if (!Object.is(decoded.values[index], chunk.values[index]) || decoded.timestamps[index] !== chunk.timestamps[index])
+        throw new Error('round trip mismatch');
+    }
+  }
+}
+
+function main(): void {
+  const isFull = process.argv.includes('--full');
+  const repeats = isFull ? 3 : 1;
+  const series = Array.from({ length: SERIES }, (_, index) => generateSeries(index + 1));
+  const points = SERIES * POINTS_PER_SERIES;
+  console.log(`dataset: ${SERIES} series × ${POINTS_PER_SERIES} points (10 s for 24 h) = ${points.toLocaleString()} points`);
+  const rows: string[] = [];
+  for (const chunkSize of [120, 8192]) {
+    const chunks = slices(series, chunkSize);
+    verify(chunks.slice(0, 200));
+    const xor = measure(chunks, encodeXor, decodeXor, repeats);
+    const codec = measure(chunks, encodeChunk, decodeChunk, repeats);
+    for (const [name, figures] of [
+      ['XOR (head)', xor],
+      ['encodeChunk (sealed)', codec],
+    ] as const) {
+      rows.push(
+        `| ${name} | ${chunkSize} | ${figures.bytesPerPoint.toFixed(3)} | ${(16 / figures.bytesPerPoint).toFixed(1)}:1 | ` +
+          `${(figures.encodePointsPerSecond / 1e6).toFixed(1)}M | ${(figures.decodePointsPerSecond / 1e6).toFixed(1)}M | ` +
+          `${name.startsWith('XOR') ? '-' : `${(figures.decimalShare * 100).toFixed(0)}%`} |`,
+      );
+    }
+  }
+  console.log('| encoding | points/chunk | bytes/point | vs 16 B raw | encode points/s | decode points/s | decimal chunks |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const row of rows) console.log(row);
+}
+
+main();

@@ -1,0 +1,203 @@
+import { createHash } from 'node:crypto';
+import { apiVersionOf, resources, type KubeObject, type OwnerReference } from '../runtime/kube';
+import type { QueueCluster } from './types';
+
+export const queuePort = 8081;
+export const configHashAnnotation = 'metricstream.io/config-hash';
+
+export interface BuildOptions {
+  /** Image used when the QueueCluster does not name one. */
+  defaultImage: string;
+}
+
+export const peersServiceName = (cluster: QueueCluster) => `${cluster.metadata.name}-peers`;
+export const configMapName = (cluster: QueueCluster) => `${cluster.metadata.name}-config`;
+export const peerId = (cluster: QueueCluster, ordinal: number) => `${cluster.metadata.name}-${ordinal}`;
+export const peerOrdinal = (cluster: QueueCluster, id: string): number | undefined => {
+  const prefix = `${cluster.metadata.name}-`;
+  const ordinal = id.startsWith(prefix) ? Number(id.slice(prefix.length)) : NaN;
+  return Number.isInteger(ordinal) && ordinal >= 0 ? ordinal : undefined;
+};
+/** The address peers use for each other: stable DNS through the headless Service. */
+export const peerUrl = (cluster: QueueCluster, ordinal: number) =>
+  `http://${peerId(cluster, ordinal)}.${peersServiceName(cluster)}.${cluster.metadata.namespace}.svc:${queuePort}`;
+
+export function selectorLabels(cluster: QueueCluster): Record<string, string> {
+  return { 'app.kubernetes.io/name': 'metricstream-queue', 'app.kubernetes.io/instance': cluster.metadata.name };
+}
+
+export const selectorString = (cluster: QueueCluster) =>
+  Object.entries(selectorLabels(cluster))
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+
+export function commonLabels(cluster: QueueCluster): Record<string, string> {
+  return {
+    ...selectorLabels(cluster),
+    'app.kubernetes.io/component': 'queue',
+    'app.kubernetes.io/part-of': 'metricstream',
+    'app.kubernetes.io/managed-by': 'metricstream-operator',
+  };
+}
+
+export function ownerReference(cluster: QueueCluster): OwnerReference {
+  return {
+    apiVersion: apiVersionOf(resources.queueCluster),
+    kind: 'QueueCluster',
+    name: cluster.metadata.name,
+    uid: cluster.metadata.uid!,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+function metadata(cluster: QueueCluster, name: string) {
+  return {
+    name,
+    namespace: cluster.metadata.namespace,
+    labels: commonLabels(cluster),
+    ownerReferences: [ownerReference(cluster)],
+  };
+}
+
+/** Settings a running peer reads only at start-up: a change to them must restart (roll) the peers. */
+export function restartSettings(cluster: QueueCluster): Record<string, string> {
+  const { spec } = cluster;
+  return {
+    PARTITIONS: String(spec.partitions),
+    FSYNC_POLICY: spec.fsyncPolicy ?? 'group',
+    RETENTION: spec.retention?.duration ?? '7d',
+    ...(spec.retention?.bytes && { RETENTION_BYTES: spec.retention.bytes }),
+  };
+}
+
+export const configHash = (settings: Record<string, string>) =>
+  createHash('sha256')
+    .update(JSON.stringify(Object.entries(settings).sort(([a], [b]) => a.localeCompare(b))))
+    .digest('hex')
+    .slice(0, 16);
+
+/**
+ * The ConfigMap the peers load as environment. PEERS lists every peer the StatefulSet may run so a new peer can find
+ * the others; it is left out of the config hash because running peers learn membership changes through Raft (the
+ * operator's admin calls), so a scale must not restart them.
+ */
+export function makeConfigMap(cluster: QueueCluster, replicas: number): KubeObject {
+  const peers = Array.from({ length: replicas }, (_, ordinal) => `${peerId(cluster, ordinal)}=${peerUrl(cluster, ordinal)}`);
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: metadata(cluster, configMapName(cluster)),
+    data: { ...restartSettings(cluster), PEERS: peers.join(',') },
+  };
+}
+
+export function makePeersService(cluster: QueueCluster): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: metadata(cluster, peersServiceName(cluster)),
+    spec: {
+      clusterIP: 'None',
+      // Peers must resolve each other before they are Ready, or a new cluster could never elect a leader.
+      publishNotReadyAddresses: true,
+      selector: selectorLabels(cluster),
+      ports: [{ name: 'http', port: queuePort, targetPort: 'http' }],
+    },
+  };
+}
+
+export function makeClientService(cluster: QueueCluster): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: metadata(cluster, cluster.metadata.name),
+    spec: {
+      type: 'ClusterIP',
+      selector: selectorLabels(cluster),
+      ports: [{ name: 'http', port: queuePort, targetPort: 'http' }],
+    },
+  };
+}
+
+export function makePodDisruptionBudget(cluster: QueueCluster): KubeObject {
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: metadata(cluster, cluster.metadata.name),
+    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(cluster) } },
+  };
+}
+
+export interface StatefulSetShape {
+  replicas: number;
+  /** Pods with an ordinal at or above this run the new template (the rolling restart's progress). */
+  partition: number;
+}
+
+export function makeStatefulSet(cluster: QueueCluster, shape: StatefulSetShape, options: BuildOptions): KubeObject {
+  const { spec } = cluster;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: metadata(cluster, cluster.metadata.name),
+    spec: {
+      replicas: shape.replicas,
+      serviceName: peersServiceName(cluster),
+      podManagementPolicy: 'Parallel',
+      selector: { matchLabels: selectorLabels(cluster) },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: shape.partition } },
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+      template: {
+        metadata: {
+          labels: commonLabels(cluster),
+          annotations: { [configHashAnnotation]: configHash(restartSettings(cluster)) },
+        },
+        spec: {
+          securityContext: { runAsNonRoot: true, runAsUser: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+          terminationGracePeriodSeconds: 60,
+          containers: [
+            {
+              name: 'queue',
+              image: spec.image ?? options.defaultImage,
+              args: ['queue'],
+              ports: [{ name: 'http', containerPort: queuePort }],
+              env: [
+                { name: 'NODE_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'HOST', value: '0.0.0.0' },
+                { name: 'PORT', value: String(queuePort) },
+                { name: 'DATA_DIR', value: '/data' },
+              ],
+              envFrom: [{ configMapRef: { name: configMapName(cluster) } }],
+              ...(spec.resources && { resources: spec.resources }),
+              readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5 },
+              livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+              },
+              volumeMounts: [
+                { name: 'data', mountPath: '/data' },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          volumes: [{ name: 'tmp', emptyDir: {} }],
+        },
+      },
+      volumeClaimTemplates: [
+        {
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          metadata: { name: 'data', labels: selectorLabels(cluster) },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            ...(spec.storage?.storageClassName && { storageClassName: spec.storage.storageClassName }),
+            resources: { requests: { storage: spec.storage?.size ?? '10Gi' } },
+          },
+        },
+      ],
+    },
+  };
+}

@@ -1,0 +1,229 @@
+import { ErrorCode, QueryError } from '../errors';
+import type { MetadataPlan, SelectPlan, SourcePlan } from '../planner/plan';
+import { mergeShardBodies } from './merge';
+import { callShard, isShardError } from './storage-client';
+import type { MergeLimits, Row, ShardBody } from './wire';
+
+/** Runs the merge of big answers off the event loop (see worker-pool.ts). */
+export interface MergeRunner {
+  merge(plan: SelectPlan, bodies: ShardBody[], limits: MergeLimits, signal: AbortSignal): Promise<Row[]>;
+}
+
+export interface ExecutorOptions {
+  shards: () => readonly string[];
+  shardTimeoutMs: number;
+  limits: MergeLimits;
+  /** Answers whose shard bodies total at least this many bytes are merged by `runner`. */
+  workerThresholdBytes: number;
+  runner?: MergeRunner;
+}
+
+export interface ExecutionContext {
+  signal: AbortSignal;
+  tenant?: string;
+  /** Answer from the shards that responded instead of failing; the answer lists the others. */
+  allowPartial: boolean;
+}
+
+export interface Answer {
+  rows: Row[];
+  missingShards: string[];
+}
+
+/** Fans each storage call out to every shard in parallel, then merges. */
+export class Executor {
+  constructor(private readonly options: ExecutorOptions) {}
+
+  async select(plan: SelectPlan, context: ExecutionContext): Promise<Answer> {
+    const shards = this.liveShards();
+    const missing = new Set<string>();
+    const counts = await this.countPoints(plan, shards, context, missing);
+    const calls: { source: number; mode: 'aggregate' | 'raw'; shard: string; path: string; body: unknown }[] = [];
+    plan.sources.forEach((source, index) => {
+      const mode = chooseMode(source, counts[index], plan, this.options.limits);
+      for (const shard of shards) {
+        if (missing.has(shard)) continue;
+        calls.push({ source: index, mode, shard, ...storageRequest(plan, source, mode) });
+      }
+    });
+    // Indexed by call so the merge order (and so float sums and first/last ties) is configuration order.
+    const answered: (ShardBody | undefined)[] = [];
+    await Promise.all(
+      calls.map(async (call, index) => {
+        const text = await this.call(call.shard, call.path, call.body, context, missing);
+        if (text !== undefined) answered[index] = { source: call.source, mode: call.mode, text };
+      }),
+    );
+    // A shard that failed some calls may have answered others; drop those so an answer never mixes halves.
+    const complete = calls.flatMap((call, index) => {
+      const body = answered[index];
+      return body && !missing.has(call.shard) ? [body] : [];
+    });
+    const size = complete.reduce((total, body) => total + body.text.length, 0);
+    const { runner } = this.options;
+    const rows =
+      runner && size >= this.options.workerThresholdBytes
+        ? await runner.merge(plan, complete, this.options.limits, context.signal)
+        : mergeShardBodies(plan, complete, this.options.limits);
+    return { rows, missingShards: [...missing].sort() };
+  }
+
+  async metadata(plan: MetadataPlan, context: ExecutionContext): Promise<Answer> {
+    const shards = this.liveShards();
+    const missing = new Set<string>();
+    const union = async (path: string, field: string) => {
+      const values = new Set<string>();
+      await Promise.all(
+        shards.map(async (shard) => {
+          const text = await this.call(shard, path, undefined, context, missing);
+          if (text !== undefined) for (const value of (JSON.parse(text)[field] as string[]) ?? []) values.add(value);
+        }),
+      );
+      return [...values].sort();
+    };
+    const measurementsOf = async (measurement: string | undefined) =>
+      measurement === undefined ? union('/v1/measurements', 'measurements') : [measurement];
+    const rows: Row[] = [];
+    switch (plan.kind) {
+      case 'show-measurements':
+        for (const name of await measurementsOf(undefined)) rows.push({ name });
+        break;
+      case 'show-tag-keys':
+        for (const measurement of await measurementsOf(plan.measurement))
+          for (const tagKey of await union(`/v1/tag-keys?measurement=${encodeURIComponent(measurement)}`, 'tag_keys'))
+            rows.push({ measurement, tagKey });
+        break;
+      case 'show-tag-values':
+        for (const measurement of await measurementsOf(plan.measurement)) {
+          const path = `/v1/tag-values?measurement=${encodeURIComponent(measurement)}&key=${encodeURIComponent(plan.key)}`;
+          for (const value of await union(path, 'tag_values')) rows.push({ measurement, key: plan.key, value });
+        }
+        break;
+      default: {
+        const exhaustive: never = plan;
+        return exhaustive;
+      }
+    }
+    return { rows, missingShards: [...missing].sort() };
+  }
+
+  private liveShards(): readonly string[] {
+    const shards = this.options.shards();
+    if (shards.length === 0) throw new QueryError(ErrorCode.NoShards, 'no storage shards are configured');
+    return shards;
+  }
+
+  /** Totals of points in range per source that needs them (quantile and counter sources), over every shard. */
+  private async countPoints(
+    plan: SelectPlan,
+    shards: readonly string[],
+    context: ExecutionContext,
+    missing: Set<string>,
+  ): Promise<(number | undefined)[]> {
+    const counts: (number | undefined)[] = plan.sources.map(() => undefined);
+    await Promise.all(
+      plan.sources.map(async (source, index) => {
+        if (source.strategy === 'aggregate') return;
+        const body = { ...aggregateBody(plan, source), window_ms: 0, group_by: [], aggregates: ['count'] };
+        let total = 0;
+        await Promise.all(
+          shards.map(async (shard) => {
+            const text = await this.call(shard, '/v1/aggregate', body, context, missing);
+            if (text === undefined) return;
+            for (const group of (JSON.parse(text) as { groups?: { windows: { count?: number }[] }[] }).groups ?? [])
+              for (const window of group.windows) total += window.count ?? 0;
+          }),
+        );
+        counts[index] = total;
+      }),
+    );
+    return counts;
+  }
+
+  /** The shard's body, or undefined when the shard failed and partial answers are allowed. */
+  private async call(
+    shard: string,
+    path: string,
+    body: unknown,
+    context: ExecutionContext,
+    missing: Set<string>,
+  ): Promise<string | undefined> {
+    if (missing.has(shard)) return undefined;
+    try {
+      return await callShard(
+        { shard, method: body === undefined ? 'GET' : 'POST', path, body, tenant: context.tenant },
+        this.options.shardTimeoutMs,
+        context.signal,
+      );
+    } catch (error) {
+      if (context.allowPartial && isShardError(error)) {
+        missing.add(shard);
+        return undefined;
+      }
+      throw error;
+    }
+  }
+}
+
+function chooseMode(
+  source: SourcePlan,
+  count: number | undefined,
+  plan: SelectPlan,
+  limits: MergeLimits,
+): 'aggregate' | 'raw' {
+  switch (source.strategy) {
+    case 'aggregate':
+      return 'aggregate';
+    case 'quantile':
+      return (count ?? Infinity) <= plan.exactPointsLimit ? 'raw' : 'aggregate';
+    case 'raw':
+      if ((count ?? 0) > limits.maxPoints)
+        throw new QueryError(
+          ErrorCode.TooManyPoints,
+          `rate/derivative of ${source.measurement}.${source.field} needs ${count} raw points; the limit is ${limits.maxPoints}`,
+          { points: count, limit: limits.maxPoints },
+        );
+      return 'raw';
+    default: {
+      const exhaustive: never = source.strategy;
+      return exhaustive;
+    }
+  }
+}
+
+function aggregateBody(plan: SelectPlan, source: SourcePlan) {
+  return {
+    measurement: source.measurement,
+    field: source.field,
+    start: plan.start,
+    end: plan.end,
+    filters: plan.matchers,
+  };
+}
+
+/** The storage call for one source: push-down aggregation, or raw points (`/query` has an inclusive end). */
+export function storageRequest(plan: SelectPlan, source: SourcePlan, mode: 'aggregate' | 'raw') {
+  if (mode === 'raw')
+    return {
+      path: '/query',
+      body: {
+        measurement: source.measurement,
+        field: source.field,
+        start: plan.start,
+        end: plan.end - 1,
+        filters: plan.matchers,
+      },
+    };
+  // A residual (OR) condition is evaluated here per series, so storage must keep series apart.
+  const groupBy = plan.residual || plan.groupTags === '*' ? ['*'] : plan.groupTags;
+  return {
+    path: '/v1/aggregate',
+    body: {
+      ...aggregateBody(plan, source),
+      window_ms: plan.window?.interval ?? 0,
+      offset_ms: plan.window?.offset ?? 0,
+      group_by: groupBy,
+      aggregates: source.partials,
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import { ChunkCorruptionError } from './errors';
+
+/** An append-only bit stream, most significant bit first (tsdb's `bstream`). */
+export class BitWriter {
+  private buffer: Uint8Array;
+  private length = 0;
+
+  constructor(initialBytes = 32) {
+    this.buffer = new Uint8Array(Math.max(initialBytes, 8));
+  }
+
+  /** Continues a stream that ends after `bitLength` bits of `bytes`; the unused tail bits of the last byte are cleared. */
+  static resume(bytes: Uint8Array, bitLength: number): BitWriter {
+    const writer = new BitWriter(bytes.length * 2);
+    const byteLength = Math.ceil(bitLength / 8);
+    writer.buffer.set(bytes.subarray(0, byteLength));
+    if (bitLength % 8 !== 0) writer.buffer[byteLength - 1] &= 0xff << (8 - (bitLength % 8));
+    writer.length = bitLength;
+    return writer;
+  }
+
+  get bitLength(): number {
+    return this.length;
+  }
+
+  /** Writes the low `count` bits (0 ≤ count ≤ 32) of the unsigned `value`. */
+  writeBits(value: number, count: number): void {
+    this.reserve(count);
+    let remaining = count;
+    while (remaining > 0) {
+      const free = 8 - (this.length & 7);
+      const taken = free < remaining ? free : remaining;
+      const piece = (value >>> (remaining - taken)) & ((1 << taken) - 1);
+      this.buffer[this.length >>> 3] |= piece << (free - taken);
+      this.length += taken;
+      remaining -= taken;
+    }
+  }
+
+  writeBit(bit: number): void {
+    this.reserve(1);
+    if (bit !== 0) this.buffer[this.length >>> 3] |= 0x80 >>> (this.length & 7);
+    this.length++;
+  }
+
+  /** Overwrites two whole bytes at a byte offset already written (the chunk header's sample count). */
+  setUint16(byteOffset: number, value: number): void {
+    this.buffer[byteOffset] = value >>> 8;
+    this.buffer[byteOffset + 1] = value & 0xff;
+  }
+
+  /** A copy of the stream, padded with zero bits to a whole byte. */
+  bytes(): Uint8Array {
+    return this.buffer.slice(0, Math.ceil(this.length / 8));
+  }
+
+  private reserve(bits: number): void {
+    const needed = (this.length + bits + 7) >>> 3;
+    if (needed <= this.buffer.length) return;
+    const grown = new Uint8Array(Math.max(needed, this.buffer.length * 2));
+    grown.set(this.buffer);
+    this.buffer = grown;
+  }
+}
+
+/** Reads a BitWriter stream; running past the end is corruption, never a silent zero. */
+export class BitReader {
+  private position: number;
+  private readonly end: number;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    startByte: number,
+  ) {
+    this.position = startByte * 8;
+    this.end = bytes.length * 8;
+  }
+
+  get bitPosition(): number {
+    return this.position;
+  }
+
+  readBit(): number {
+    if (this.position >= this.end) throw this.truncated();
+    const bit = (this.bytes[this.position >>> 3] >>> (7 - (this.position & 7))) & 1;
+    this.position++;
+    return bit;
+  }
+
+  /** Reads `count` bits (0 ≤ count ≤ 32) as an unsigned number. */
+  readBits(count: number): number {
+    if (this.position + count > this.end) throw this.truncated();
+    let result = 0;
+    let remaining = count;
+    while (remaining > 0) {
+      const offset = this.position & 7;
+      const available = 8 - offset;
+      const taken = available < remaining ? available : remaining;
+      const piece = (this.bytes[this.position >>> 3] >>> (available - taken)) & ((1 << taken) - 1);
+      result = (result << taken) | piece;
+      this.position += taken;
+      remaining -= taken;
+    }
+    return result >>> 0;
+  }
+
+  corruption(reason: string): ChunkCorruptionError {
+    return new ChunkCorruptionError(this.position >>> 3, reason);
+  }
+
+  private truncated(): ChunkCorruptionError {
+    return this.corruption('truncated bit stream');
+  }
+}

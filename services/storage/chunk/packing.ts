@@ -1,0 +1,140 @@
+import { BitReader, BitWriter } from './bits';
+import { ByteReader, ByteWriter, uvarintSize } from './varint';
+
+/*
+ * Patched frame-of-reference bit packing (Zukowski et al., "Super-scalar RAM-CPU cache compression", 2006, simplified):
+ * n unsigned integers packed at one width w chosen to minimise the total, plus exceptions for the few that need more
+ * bits (a burst in a gauge). Unlike deflate it has no per-call setup, so small chunks stay small and decode fast.
+ */
+
+/** Widths above 53 bits cannot occur: every packed value is a safe integer. */
+const MAX_WIDTH = 53;
+const TWO_POW_32 = 0x100000000;
+
+function bitLength(value: number): number {
+  if (value < TWO_POW_32) return 32 - Math.clz32(value);
+  return 32 + (32 - Math.clz32(Math.floor(value / TWO_POW_32)));
+}
+
+/** The width that minimises packed bits plus exception bytes; exceptions cost a gap and a high part, as uvarints. */
+function chooseWidth(values: Float64Array): number {
+  const histogram = new Uint32Array(MAX_WIDTH + 1);
+  for (let index = 0; index < values.length; index++) histogram[bitLength(values[index])]++;
+  let bestWidth = MAX_WIDTH;
+  let bestBits = Infinity;
+  for (let width = 0; width <= MAX_WIDTH; width++) {
+    let bits = values.length * width;
+    for (let length = width + 1; length <= MAX_WIDTH; length++) {
+      // About one byte of gap plus the high bits in 7-bit groups.
+      bits += histogram[length] * 8 * (1 + Math.ceil((length - width) / 7));
+    }
+    if (bits < bestBits) {
+      bestBits = bits;
+      bestWidth = width;
+    }
+  }
+  return bestWidth;
+}
+
+/** Appends `values` (non-negative safe integers) as: width byte, packed bits, exception count, (gap, high) pairs. */
+export function writePacked(writer: ByteWriter, values: Float64Array): void {
+  const width = chooseWidth(values);
+  const limit = 2 ** width;
+  writer.writeByte(width);
+  const bits = new BitWriter(Math.ceil((values.length * width) / 8));
+  let exceptions = 0;
+  for (let index = 0; index < values.length; index++) {
+    const value = values[index];
+    if (value >= limit) exceptions++;
+    writeWide(bits, value % limit, width);
+  }
+  writer.writeBytes(bits.bytes());
+  writer.writeUvarint(exceptions);
+  let previous = -1;
+  for (let index = 0; index < values.length; index++) {
+    if (values[index] < limit) continue;
+    writer.writeUvarint(index - previous - 1);
+    writer.writeUvarint(Math.floor(values[index] / limit));
+    previous = index;
+  }
+}
+
+/** Size in bytes writePacked would produce; used to pick between encodings without writing both. */
+export function packedSize(values: Float64Array): number {
+  const width = chooseWidth(values);
+  const limit = 2 ** width;
+  let size = 1 + Math.ceil((values.length * width) / 8);
+  let exceptions = 0;
+  let previous = -1;
+  for (let index = 0; index < values.length; index++) {
+    if (values[index] < limit) continue;
+    exceptions++;
+    size += uvarintSize(index - previous - 1) + uvarintSize(Math.floor(values[index] / limit));
+    previous = index;
+  }
+  return size + uvarintSize(exceptions);
+}
+
+function writeWide(bits: BitWriter, value: number, width: number): void {
+  if (width > 32) {
+    bits.writeBits(Math.floor(value / TWO_POW_32), width - 32);
+    bits.writeBits(value % TWO_POW_32, 32);
+  } else {
+    bits.writeBits(value, width);
+  }
+}
+
+/**
+ * Reads `count` values written by writePacked into `output` from the reader's position and moves past them. Values
+ * stay exact because each is a packed low part plus high·2^width below 2^53 (checked).
+ */
+export function readPacked(reader: ByteReader, bytes: Uint8Array, output: Float64Array, count: number): void {
+  const width = reader.readByte();
+  if (width > MAX_WIDTH) throw reader.corruption(`packed width ${width} exceeds ${MAX_WIDTH}`);
+  const start = reader.position;
+  const byteLength = Math.ceil((count * width) / 8);
+  if (start + byteLength > bytes.length) throw reader.corruption('packed values run past the end');
+  if (width === 0) {
+    output.fill(0, 0, count);
+  } else if (width <= 25) {
+    unpackNarrow(bytes, start, output, count, width);
+  } else {
+    const bits = new BitReader(bytes.subarray(0, start + byteLength), start);
+    for (let index = 0; index < count; index++) {
+      output[index] = width > 32 ? bits.readBits(width - 32) * TWO_POW_32 + bits.readBits(32) : bits.readBits(width);
+    }
+  }
+  reader.position = start + byteLength;
+  const exceptions = reader.readUvarint();
+  if (exceptions > count) throw reader.corruption(`${exceptions} exceptions for ${count} packed values`);
+  const limit = 2 ** width;
+  let index = -1;
+  for (let exception = 0; exception < exceptions; exception++) {
+    index += reader.readUvarint() + 1;
+    if (index >= count) throw reader.corruption('packed exception index out of range');
+    const value = output[index] + reader.readUvarint() * limit;
+    if (value > Number.MAX_SAFE_INTEGER) throw reader.corruption('packed value exceeds a safe integer');
+    output[index] = value;
+  }
+}
+
+/** Widths up to 25 bits fit a 32-bit window at any bit offset, so each value is one load and two shifts. */
+function unpackNarrow(bytes: Uint8Array, start: number, output: Float64Array, count: number, width: number): void {
+  const end = bytes.length;
+  let bitPosition = start * 8;
+  const rightShift = 32 - width;
+  for (let index = 0; index < count; index++) {
+    const byteIndex = bitPosition >>> 3;
+    let word: number;
+    if (byteIndex + 3 < end) {
+      word = (bytes[byteIndex] << 24) | (bytes[byteIndex + 1] << 16) | (bytes[byteIndex + 2] << 8) | bytes[byteIndex + 3];
+    } else {
+      word = 0;
+      for (let offset = 0; offset < 4; offset++) {
+        word = (word << 8) | (byteIndex + offset < end ? bytes[byteIndex + offset] : 0);
+      }
+    }
+    output[index] = (word << (bitPosition & 7)) >>> rightShift;
+    bitPosition += width;
+  }
+}

@@ -1,0 +1,32 @@
+/** A run of samples of one series, column-wise so codecs and aggregations work on typed arrays without allocating. */
+export interface Samples {
+  /** Milliseconds since the epoch: safe integers, strictly ascending, possibly negative. */
+  timestamps: Float64Array;
+  values: Float64Array;
+}
+
+/** The 2-byte sample count in the XOR header bounds every chunk, whatever its encoding. */
+export const MAX_CHUNK_SAMPLES = 0xffff;
+
+/**
+ * Throws RangeError unless the timestamps are safe integers, strictly ascending, with every step at most
+ * Number.MAX_SAFE_INTEGER, which keeps every delta and delta-of-delta exact in a float64.
+ */
+export function checkSamples(samples: Samples): void {
+  const { timestamps, values } = samples;
+  if (timestamps.length !== values.length)
+    throw new RangeError(`${timestamps.length} timestamps but ${values.length} values`);
+  if (timestamps.length > MAX_CHUNK_SAMPLES)
+    throw new RangeError(`a chunk holds at most ${MAX_CHUNK_SAMPLES} samples, got ${timestamps.length}`);
+  for (let index = 0; index < timestamps.length; index++) {
+    checkTimestamp(timestamps[index], index === 0 ? undefined : timestamps[index - 1]);
+  }
+}
+
+export function checkTimestamp(timestamp: number, previous: number | undefined): void {
+  if (!Number.isSafeInteger(timestamp)) throw new RangeError(`timestamp ${timestamp} is not a safe integer`);
+  if (previous === undefined) return;
+  if (timestamp <= previous) throw new RangeError(`timestamp ${timestamp} does not follow ${previous}`);
+  if (timestamp - previous > Number.MAX_SAFE_INTEGER)
+    throw new RangeError(`step from ${previous} to ${timestamp} exceeds ${Number.MAX_SAFE_INTEGER} ms`);
+}
