@@ -71,6 +71,7 @@ build_wrapper() {
   log "building $name $version from $module_dir (this can take a long time)"
   local staging
   staging=$(mktemp -d "$tools_root/.$name-$version.XXXXXX")
+  chmod 755 "$staging"
   (
     cd "$module_dir"
     if [[ ! -f go.sum ]]; then
@@ -96,6 +97,7 @@ go_install() {
   log "installing $package@$version"
   local staging
   staging=$(mktemp -d "$tools_root/.$name-$version.XXXXXX")
+  chmod 755 "$staging"
   CGO_ENABLED=0 GOBIN="$staging" go install -trimpath -ldflags "$ldflags" "$package@$version"
   rm -rf "$dest"
   mv "$staging" "$dest"

@@ -77,11 +77,14 @@ export function planQueueCluster(input: PlanInput): Plan {
       progress: { reason: 'Creating', message: `creating ${desiredReplicas} peers` },
     };
   const current = statefulSet.replicas;
-  const keep = { replicas: current, partition: Math.min(statefulSet.partition, current) };
+  // A new pod template must never reach the StatefulSet with a low partition: its controller would restart every
+  // peer at once. Until the rolling restart below picks peers one by one, the partition stays at the top.
+  const isTemplateChanging = statefulSet.configHash !== undefined && statefulSet.configHash !== input.desiredConfigHash;
+  const keep = { replicas: current, partition: isTemplateChanging ? current : Math.min(statefulSet.partition, current) };
 
   if (desiredReplicas > current)
     return {
-      statefulSet: { replicas: desiredReplicas, partition: keep.partition },
+      statefulSet: { replicas: desiredReplicas, partition: isTemplateChanging ? desiredReplicas : keep.partition },
       progress: { reason: 'ScalingUp', message: `growing the StatefulSet from ${current} to ${desiredReplicas} peers` },
     };
 

@@ -60,14 +60,36 @@ function metadata(cluster: QueueCluster, name: string) {
   };
 }
 
-/** Settings a running peer reads only at start-up: a change to them must restart (roll) the peers. */
+const quantityUnits: Record<string, number> = {
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+};
+
+/** A Kubernetes quantity of bytes (`10Gi`, `500M`, `1024`) as a whole number (the queue's flag takes bytes). */
+export function quantityBytes(quantity: string): number {
+  const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(quantity);
+  if (!match) throw new Error(`"${quantity}" is not a byte quantity`);
+  return Math.round(Number(match[1]) * quantityUnits[match[2] ?? '']);
+}
+
+/**
+ * Settings a running peer reads only at start-up (the queue's environment variables, services/queue/API.md): a
+ * change to them must restart (roll) the peers.
+ */
 export function restartSettings(cluster: QueueCluster): Record<string, string> {
   const { spec } = cluster;
   return {
-    PARTITIONS: String(spec.partitions),
-    FSYNC_POLICY: spec.fsyncPolicy ?? 'group',
-    RETENTION: spec.retention?.duration ?? '7d',
-    ...(spec.retention?.bytes && { RETENTION_BYTES: spec.retention.bytes }),
+    QUEUE_TOPICS: `metrics.inbound:${spec.partitions}`,
+    QUEUE_FSYNC: spec.fsyncPolicy ?? 'group',
+    QUEUE_RETENTION: spec.retention?.duration ?? '7d',
+    ...(spec.retention?.bytes && { QUEUE_RETENTION_BYTES: String(quantityBytes(spec.retention.bytes)) }),
   };
 }
 
@@ -78,7 +100,7 @@ export const configHash = (settings: Record<string, string>) =>
     .slice(0, 16);
 
 /**
- * The ConfigMap the peers load as environment. PEERS lists every peer the StatefulSet may run so a new peer can find
+ * The ConfigMap the peers load as environment. QUEUE_PEERS lists every peer the StatefulSet may run so a new peer can find
  * the others; it is left out of the config hash because running peers learn membership changes through Raft (the
  * operator's admin calls), so a scale must not restart them.
  */
@@ -88,7 +110,7 @@ export function makeConfigMap(cluster: QueueCluster, replicas: number): KubeObje
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: metadata(cluster, configMapName(cluster)),
-    data: { ...restartSettings(cluster), PEERS: peers.join(',') },
+    data: { ...restartSettings(cluster), QUEUE_PEERS: peers.join(',') },
   };
 }
 
@@ -163,10 +185,10 @@ export function makeStatefulSet(cluster: QueueCluster, shape: StatefulSetShape, 
               args: ['queue'],
               ports: [{ name: 'http', containerPort: queuePort }],
               env: [
-                { name: 'NODE_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'QUEUE_NODE_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                 { name: 'HOST', value: '0.0.0.0' },
                 { name: 'PORT', value: String(queuePort) },
-                { name: 'DATA_DIR', value: '/data' },
+                { name: 'QUEUE_DATA_DIR', value: '/data' },
               ],
               envFrom: [{ configMapRef: { name: configMapName(cluster) } }],
               ...(spec.resources && { resources: spec.resources }),

@@ -111,7 +111,7 @@ export interface KubeClient {
     onDone: (error?: unknown) => void,
   ): Promise<WatchHandle>;
   /** Server-side apply with the operator's field manager, taking over conflicting fields (`force=true`). */
-  apply<T extends KubeObject>(resource: Resource, object: T): Promise<T>;
+  apply<T extends KubeObject>(resource: Resource, object: T, subresource?: 'status'): Promise<T>;
   /** JSON merge patch of the object or its status subresource. */
   mergePatch<T extends KubeObject>(
     resource: Resource,
@@ -196,8 +196,9 @@ export class HttpKubeClient implements KubeClient {
     return { abort: () => controller.abort() };
   }
 
-  apply<T extends KubeObject>(resource: Resource, object: T): Promise<T> {
-    return this.request<T>('PATCH', resourcePath(resource, object.metadata.namespace, object.metadata.name), {
+  apply<T extends KubeObject>(resource: Resource, object: T, subresource?: 'status'): Promise<T> {
+    const { namespace, name } = object.metadata;
+    return this.request<T>('PATCH', resourcePath(resource, namespace, name, subresource), {
       query: { fieldManager, force: true },
       body: object,
       contentType: PatchStrategy.ServerSideApply,

@@ -22,7 +22,9 @@ export const missingCredentials = (scheme: 'client-id' | 'api-keys') =>
   new IngestionError(
     401,
     'missing_credentials',
-    scheme === 'client-id' ? 'the Authorization header must carry your client id' : 'Authorization: Bearer <key> is required',
+    scheme === 'client-id'
+      ? 'the Authorization header must carry your client id'
+      : 'Authorization: Bearer <key> is required',
     {},
     scheme === 'api-keys' ? { 'WWW-Authenticate': 'Bearer' } : {},
   );
@@ -31,7 +33,13 @@ export const invalidClientId = (pattern: string) =>
   new IngestionError(401, 'invalid_client_id', `the client id must match ${pattern}`);
 
 export const invalidApiKey = () =>
-  new IngestionError(401, 'invalid_api_key', 'unknown API key', {}, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+  new IngestionError(
+    401,
+    'invalid_api_key',
+    'unknown API key',
+    {},
+    { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+  );
 
 export const invalidBody = (message: string) => new IngestionError(400, 'invalid_body', message);
 
@@ -42,12 +50,10 @@ export const tooManyMetrics = (count: number, limit: number) =>
   });
 
 export const invalidMetrics = (problems: Problem[]) =>
-  new IngestionError(
-    400,
-    'invalid_metrics',
-    `metric ${problems[0].index}: ${problems[0].message}`,
-    { index: problems[0].index, errors: problems },
-  );
+  new IngestionError(400, 'invalid_metrics', `metric ${problems[0].index}: ${problems[0].message}`, {
+    index: problems[0].index,
+    errors: problems,
+  });
 
 export const invalidRemoteWrite = (message: string) => new IngestionError(400, 'invalid_remote_write', message);
 
@@ -73,7 +79,13 @@ export const spoolFull = (retryAfterSeconds: number) =>
   );
 
 export const shuttingDown = () =>
-  new IngestionError(503, 'shutting_down', 'the service is shutting down; retry on another replica', {}, { 'Retry-After': '1' });
+  new IngestionError(
+    503,
+    'shutting_down',
+    'the service is shutting down; retry on another replica',
+    {},
+    { 'Retry-After': '1' },
+  );
 
 export const queueRejected = (status: number, detail: string) =>
   new IngestionError(502, 'queue_rejected', `the queue refused the batch (${status}): ${detail}`);

@@ -5,6 +5,8 @@ import { ConfigError } from '../kit/errors';
 import { closeServer, createApp, finishApp, listen } from '../kit/http';
 import { createRegistry } from '../kit/metrics';
 import { commonOptions, defineService } from '../kit/service';
+import { createMetricsFastPath } from './api/fast-path';
+import { Ingestor } from './api/ingest';
 import { addIngestionRoutes } from './api/routes';
 import { AuthMode, type AuthSettings } from './auth/authenticate';
 import { QueueClient } from './queue/client';
@@ -43,7 +45,7 @@ export const ingestionConfigSpec = {
   apiKeysFile: {
     kind: 'string',
     env: 'API_KEYS_FILE',
-    description: 'JSON/YAML {keys: [{key_sha256 | key, client, tenant}]} (required with --auth-mode api-keys)',
+    description: 'JSON/YAML {keys: [{key_sha256 or key, client, tenant}]} (required with --auth-mode api-keys)',
   },
   multiTenancy: {
     kind: 'bool',
@@ -186,7 +188,11 @@ function readAuth(
   }
 }
 
-function readOverrides(list: readonly string[], file: string | undefined, problems: string[]): Map<string, BucketPolicy> {
+function readOverrides(
+  list: readonly string[],
+  file: string | undefined,
+  problems: string[],
+): Map<string, BucketPolicy> {
   const fromList = parseOverrideList(list);
   problems.push(...fromList.problems);
   if (!file) return fromList.overrides;
@@ -261,7 +267,7 @@ export const ingestionService = defineService({
       jsonLimitBytes: config.bodyLimitBytes,
       isReady: () => ({ ready: true, reason: forwarder.spooling ? 'queue unreachable; spooling to disk' : undefined }),
     });
-    addIngestionRoutes(app, {
+    const ingestor = new Ingestor({
       auth,
       limiter,
       forwarder,
@@ -277,8 +283,16 @@ export const ingestionService = defineService({
       clock,
       registry,
     });
+    addIngestionRoutes(app, ingestor);
     finishApp(app, logger);
-    const server = await listen(app, config.port, config.host);
+    const fastPath = createMetricsFastPath({ ingestor, bodyLimitBytes: config.bodyLimitBytes, httpMetrics, logger });
+    const server = await listen(
+      (req, res) => {
+        if (!fastPath(req, res)) app(req, res);
+      },
+      config.port,
+      config.host,
+    );
     logger.info('ingestion listening', {
       host: config.host,
       port: config.port,

@@ -81,8 +81,7 @@ export class ApiKeyStore {
       if (typeof tenant !== 'string' || !IDENTIFIER_PATTERN.test(tenant))
         problems.push(`${where}: "tenant" must match ${IDENTIFIER_PATTERN.source}`);
       let digest: Buffer | undefined;
-      if (typeof keySha256 === 'string' && /^[0-9a-fA-F]{64}$/.test(keySha256))
-        digest = Buffer.from(keySha256, 'hex');
+      if (typeof keySha256 === 'string' && /^[0-9a-fA-F]{64}$/.test(keySha256)) digest = Buffer.from(keySha256, 'hex');
       else if (typeof key === 'string' && key.length >= 8 && key.trim() === key) digest = sha256(key);
       else problems.push(`${where}: needs "key_sha256" (64 hex digits) or "key" (at least 8 characters, no spaces)`);
       if (digest) {

@@ -3,12 +3,18 @@ import { ConfigError } from '../kit/errors';
 import { closeServer, createApp, finishApp, listen } from '../kit/http';
 import { createRegistry } from '../kit/metrics';
 import { commonOptions, defineService } from '../kit/service';
-import { addQueueRoutes, retryAfterOn503 } from './api/routes';
+import { addClusterRoutes, addQueueRoutes, retryAfterOn503 } from './api/routes';
 import { GroupCommitter } from './log/group-commit';
 import { createQueueMetrics } from './node/metrics';
-import { LocalReplication } from './node/local-replication';
+import { ClusterAdmin, readLearnedPeers } from './node/admin';
+import { CatchUpStager } from './node/catch-up';
+import type { Partition } from './node/partition';
 import { QueueNode, partitionDirectory } from './node/queue-node';
-import { parseTopicList, TopicSpecError } from './topics/topics';
+import { RaftReplication } from './node/raft-replication';
+import { readHardState } from './log/hard-state';
+import { applyConfigChange, decodeConfigChange } from './raft/types';
+import { seededRandom } from '../kit/clock';
+import { OFFSETS_TOPIC, parseTopicList, TopicSpecError } from './topics/topics';
 
 const MIB = 1024 * 1024;
 
@@ -61,6 +67,12 @@ const configSpec = {
     env: 'QUEUE_RETENTION',
     default: 7 * 24 * 3_600_000,
     description: 'whole segments whose last write is older than this are deleted (0: keep forever)',
+  },
+  retentionCheckInterval: {
+    kind: 'duration',
+    env: 'QUEUE_RETENTION_CHECK_INTERVAL',
+    default: 30_000,
+    description: 'how often retention looks for whole segments to delete',
   },
   tickMs: { kind: 'int', env: 'QUEUE_TICK_MS', default: 50, min: 1, description: 'Raft logical clock period' },
   electionTicks: {
@@ -126,18 +138,42 @@ export const queueService = defineService({
       topics,
       segmentBytes: config.segmentBytes,
       initialMembers: peers.size > 0 ? [...peers.keys()] : [config.nodeId],
+      applyConfig: (members, data) => applyConfigChange(members, decodeConfigChange(data)),
       requestTimeoutMs: config.requestTimeout,
       maxConsumeBytes: LIMITS.maxConsumeBytes,
       logger,
       metrics,
     });
-    const replication = new LocalReplication(config.nodeId, selfUrl, committer, (partition) =>
-      partitionDirectory(config.dataDir, partition.topic, partition.partition),
-    );
+    const directoryOf = (partition: Partition) => partitionDirectory(config.dataDir, partition.topic, partition.partition);
+    const stager = new CatchUpStager(selfUrl, directoryOf, config.segmentBytes, logger, config.requestTimeout);
+    const replication = new RaftReplication({
+      selfId: config.nodeId,
+      selfUrl,
+      peers: new Map([...readLearnedPeers(config.dataDir), ...peers]),
+      partitions: [...node.partitions.values()],
+      directoryOf,
+      readHardState: (partition) => {
+        const hardState = readHardState(directoryOf(partition));
+        // Entries past the durable log's end may have been lost with a torn tail; Raft re-learns the commit point.
+        return { ...hardState, commit: Math.min(hardState.commit, partition.log.lastIndex()) };
+      },
+      committer,
+      stager,
+      tickMs: config.tickMs,
+      electionTicks: config.electionTicks,
+      heartbeatTicks: config.heartbeatTicks,
+      balanceAfterMs: 3_000,
+      random: seededRandom((Date.now() ^ (process.pid << 8)) >>> 0),
+      logger,
+      metrics,
+      now: Date.now,
+    });
     node.replication = replication;
+    const admin = new ClusterAdmin(node, replication, config.dataDir, config.requestTimeout);
     const retentionTimer = setInterval(() => {
       for (const partition of node.partitions.values()) {
-        if (partition.topic === '__consumer_offsets') continue;
+        // Consumer offsets are state, not a stream: their partition is never trimmed by age or size.
+        if (partition.topic === OFFSETS_TOPIC) continue;
         partition.log.applyRetention(
           {
             maxBytes: config.retentionBytes > 0 ? config.retentionBytes : undefined,
@@ -146,11 +182,21 @@ export const queueService = defineService({
           partition.commitIndex,
         );
       }
-    }, 30_000);
+    }, config.retentionCheckInterval);
     retentionTimer.unref();
 
-    const app = createApp({ logger, registry, httpMetrics, jsonLimitBytes: LIMITS.maxRequestBytes });
+    const app = createApp({
+      logger,
+      registry,
+      httpMetrics,
+      jsonLimitBytes: LIMITS.maxRequestBytes,
+      isReady: () => {
+        const leaderless = [...node.partitions.values()].filter((partition) => replication.leaderOf(partition) === undefined);
+        return leaderless.length === 0 ? { ready: true } : { ready: false, reason: `${leaderless.length} partitions have no leader` };
+      },
+    });
     addQueueRoutes(app, node, { ...LIMITS, maxValueBytes: config.maxValueBytes });
+    addClusterRoutes(app, node, replication, stager, admin);
     app.use(retryAfterOn503);
     finishApp(app, logger);
     const server: http.Server = await listen(app, config.port, config.host);
@@ -159,9 +205,9 @@ export const queueService = defineService({
       async close() {
         clearInterval(retentionTimer);
         await closeServer(server);
+        await replication.close();
         await committer.flush();
         committer.close();
-        await replication.close([...node.partitions.values()]);
         await node.close();
       },
     };

@@ -84,7 +84,11 @@ describe('parseCondition: full SELECT', () => {
       ['host'],
     ],
     ['select max(mem) >= 1', 'select max(mem) WHERE time > now() - 5m', []],
-    ['SELECT max(mem) GROUP BY host, dc < 1', 'SELECT max(mem) WHERE time > now() - 5m GROUP BY host, dc', ['host', 'dc']],
+    [
+      'SELECT max(mem) GROUP BY host, dc < 1',
+      'SELECT max(mem) WHERE time > now() - 5m GROUP BY host, dc',
+      ['host', 'dc'],
+    ],
     [
       "SELECT avg(x) WHERE time > now() - 10m AND a = 'group by' > 2",
       "SELECT avg(x) WHERE time > now() - 10m AND a = 'group by'",
@@ -117,16 +121,21 @@ describe('helpers', () => {
 
   test('templates render value, labels, rule and threshold', () => {
     const context = { value: 85.123456789, labels: { host: 'a' }, rule: 'cpu', threshold: 80 };
-    expect(renderTemplate('{{ $rule }}: {{$labels.host}} at {{ $value }} > {{ $threshold }} {{ $other }}', context)).toBe(
-      'cpu: a at 85.1235 > 80 {{ $other }}',
-    );
+    expect(
+      renderTemplate('{{ $rule }}: {{$labels.host}} at {{ $value }} > {{ $threshold }} {{ $other }}', context),
+    ).toBe('cpu: a at 85.1235 > 80 {{ $other }}');
     expect(renderTemplate('{{ $value }} {{ $labels.none }}.', { ...context, value: null })).toBe('no data .');
   });
 });
 
 describe('validateRule', () => {
   test('the design document body, with defaults', () => {
-    const rule = validateRule({ name: 'high_cpu_alert', query: 'avg(cpu_usage) > 80', duration: '5m', channels: ['slack', 'email'] });
+    const rule = validateRule({
+      name: 'high_cpu_alert',
+      query: 'avg(cpu_usage) > 80',
+      duration: '5m',
+      channels: ['slack', 'email'],
+    });
     expect(rule.spec).toEqual({
       name: 'high_cpu_alert',
       query: 'avg(cpu_usage) > 80',
@@ -144,7 +153,15 @@ describe('validateRule', () => {
 
   test('lists every problem', () => {
     expect(() =>
-      validateRule({ name: '1bad', query: '', duration: 'soon', window: '10ms', severity: 'loud', nodata: 'maybe', extra: 1 }),
+      validateRule({
+        name: '1bad',
+        query: '',
+        duration: 'soon',
+        window: '10ms',
+        severity: 'loud',
+        nodata: 'maybe',
+        extra: 1,
+      }),
     ).toThrow(
       expect.objectContaining({
         code: 'invalid_rule',

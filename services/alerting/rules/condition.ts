@@ -78,8 +78,7 @@ export function parseCondition(text: string, windowMs: number): Condition {
 
 function parseSelectCondition(text: string, windowMs: number): Condition {
   const match = TRAILING_COMPARISON.exec(text);
-  if (!match)
-    throw parseError('expected the SELECT to end with a comparison such as > 80', text.trimEnd().length);
+  if (!match) throw parseError('expected the SELECT to end with a comparison such as > 80', text.trimEnd().length);
   const selectText = text.slice(0, match.index).trim();
   const words = scanWords(selectText);
   const hasTime = words.some((word, index) => word.lower === 'time' && index > 0 && isInWhere(words, index));
@@ -192,7 +191,8 @@ class ShorthandParser {
     const threshold = this.number('a number to compare with');
     this.skipSpace();
     if (this.position < this.text.length) throw parseError('expected end of condition', this.position);
-    const call = argument === undefined ? `${name}(${quoteName(measurement)})` : `${name}(${quoteName(measurement)}, ${argument})`;
+    const call =
+      argument === undefined ? `${name}(${quoteName(measurement)})` : `${name}(${quoteName(measurement)}, ${argument})`;
     const filters = [...matchers.map(printMatcher), `time > now() - ${formatDuration(this.windowMs)}`];
     const grouping = groupBy.length > 0 ? ` GROUP BY ${groupBy.map(quoteName).join(', ')}` : '';
     return {
@@ -313,7 +313,8 @@ class ShorthandParser {
 }
 
 /** Names with characters the query language's bare identifiers lack (such as `:`) are double-quoted. */
-const quoteName = (name: string) => (/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name) ? name : `"${name.replace(/["\\]/g, '\\$&')}"`);
+const quoteName = (name: string) =>
+  /^[A-Za-z_][A-Za-z0-9_.]*$/.test(name) ? name : `"${name.replace(/["\\]/g, '\\$&')}"`;
 
 function printMatcher(matcher: Matcher): string {
   switch (matcher.operator) {

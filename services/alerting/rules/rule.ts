@@ -81,7 +81,7 @@ function readDuration(
     problems.push(`${field}: must be at least ${minimumMs} ms`);
     return undefined;
   }
-  return { text: typeof raw === 'number' ? `${raw}ms` : raw.trim(), ms };
+  return { text: typeof raw === 'number' ? `${raw}ms` : (raw as string).trim(), ms };
 }
 
 function readStringMap(body: Record<string, unknown>, field: string, problems: string[]): Record<string, string> {

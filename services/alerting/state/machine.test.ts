@@ -1,4 +1,12 @@
-import { AlertPhase, INACTIVE, fingerprint, nextState, type AlertState, type Observation, type StateRule } from './machine';
+import {
+  AlertPhase,
+  INACTIVE,
+  fingerprint,
+  nextState,
+  type AlertState,
+  type Observation,
+  type StateRule,
+} from './machine';
 
 /**
  * Each scenario is a script: at virtual time `t` (seconds) an observation arrives ('T 85' true with value 85, 'F 70'

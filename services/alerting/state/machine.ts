@@ -108,9 +108,7 @@ function whenTrue(state: AlertState, now: number, rule: StateRule): Transition {
       return rule.durationMs === 0 ? fire(pending, now) : { state: pending, notifications: [] };
     }
     case AlertPhase.Pending:
-      return now - (state.activeAt ?? now) >= rule.durationMs
-        ? fire(state, now)
-        : { state, notifications: [] };
+      return now - (state.activeAt ?? now) >= rule.durationMs ? fire(state, now) : { state, notifications: [] };
     case AlertPhase.Firing: {
       const steady = { ...state, keepFiringSince: undefined };
       const isDue =
@@ -154,7 +152,12 @@ function whenFalse(state: AlertState, now: number, rule: StateRule): Transition 
 
 /** A stable identity for (rule, labels): FNV-1a 64-bit over the rule name and the sorted labels, as 16 hex digits. */
 export function fingerprint(rule: string, labels: Readonly<Record<string, string>>): string {
-  const text = [rule, ...Object.keys(labels).sort().map((key) => `${key}\u0000${labels[key]}`)].join('\u0001');
+  const text = [
+    rule,
+    ...Object.keys(labels)
+      .sort()
+      .map((key) => `${key}\u0000${labels[key]}`),
+  ].join('\u0001');
   let hash = 0xcbf29ce484222325n;
   const bytes = new TextEncoder().encode(text);
   for (const byte of bytes) hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;

@@ -5,8 +5,7 @@ export const AuthMode = { ClientId: 'client-id', ApiKeys: 'api-keys' } as const;
 export type AuthMode = (typeof AuthMode)[keyof typeof AuthMode];
 
 export type AuthSettings =
-  | { mode: typeof AuthMode.ClientId }
-  | { mode: typeof AuthMode.ApiKeys; keys: ApiKeyStore; isMultiTenant: boolean };
+  { mode: typeof AuthMode.ClientId } | { mode: typeof AuthMode.ApiKeys; keys: ApiKeyStore; isMultiTenant: boolean };
 
 /**
  * Resolves the `Authorization` header to the principal a request acts as.

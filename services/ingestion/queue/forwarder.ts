@@ -205,7 +205,10 @@ export class Forwarder {
       while (index < backlog.frames.length && !this.isClosed) {
         let end = index;
         let records = 0;
-        while (end < backlog.frames.length && (end === index || records + backlog.frames[end].count <= this.options.maxReplayRecords))
+        while (
+          end < backlog.frames.length &&
+          (end === index || records + backlog.frames[end].count <= this.options.maxReplayRecords)
+        )
           records += backlog.frames[end++].count;
         const group = backlog.frames.slice(index, end);
         try {

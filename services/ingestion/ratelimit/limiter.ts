@@ -109,6 +109,7 @@ export class RedisLimiter implements RateLimiter {
     }) as RedisWithScript;
     this.redis.defineCommand('takeToken', { numberOfKeys: 1, lua: TAKE_TOKEN_SCRIPT });
     this.redis.on('ready', () => this.useRedis());
+    this.redis.on('close', () => this.useMemory('connection closed'));
     // ioredis reports connection errors here; the decision path notices the outage by itself.
     this.redis.on('error', () => undefined);
   }
@@ -123,13 +124,16 @@ export class RedisLimiter implements RateLimiter {
   }
 
   private takeLocally(client: string, reason: string): Decision {
-    if (this.isUsingRedis) {
-      this.isUsingRedis = false;
-      this.isRedisUp.set(0);
-      this.logger.warn('redis unreachable; rate limiting in memory until it returns', { reason });
-    }
+    this.useMemory(reason);
     this.localDecisions.inc();
     return this.local.take(client);
+  }
+
+  private useMemory(reason: string): void {
+    if (!this.isUsingRedis) return;
+    this.isUsingRedis = false;
+    this.isRedisUp.set(0);
+    this.logger.warn('redis unreachable; rate limiting in memory until it returns', { reason });
   }
 
   private useRedis(): void {

@@ -11,7 +11,8 @@ export interface Overrides {
   problems: string[];
 }
 
-const isPolicy = (rate: number, burst: number) => rate > 0 && Number.isFinite(rate) && burst >= 1 && Number.isFinite(burst);
+const isPolicy = (rate: number, burst: number) =>
+  rate > 0 && Number.isFinite(rate) && burst >= 1 && Number.isFinite(burst);
 
 export function parseOverrideList(items: readonly string[]): Overrides {
   const overrides = new Map<string, BucketPolicy>();

@@ -2,7 +2,13 @@ import type { TimeSeries } from './decode';
 
 /** What remote-write samples become: raw metrics for the same validation as `POST /metrics`. */
 export interface Conversion {
-  metrics: { name: string | undefined; value: number; type: 'gauge'; tags: Record<string, string>; timestamp: number }[];
+  metrics: {
+    name: string | undefined;
+    value: number;
+    type: 'gauge';
+    tags: Record<string, string>;
+    timestamp: number;
+  }[];
   /** NaN samples (Prometheus staleness markers) carry no value to store and are skipped, not rejected. */
   skippedNaN: number;
 }

@@ -29,9 +29,12 @@ describe('remote-write decoding', () => {
     const label = fc.record({ name: fc.string(), value: fc.string() });
     const sample = fc.record({ value: fc.double(), timestamp: fc.integer({ min: -(2 ** 50), max: 2 ** 50 }) });
     fc.assert(
-      fc.property(fc.array(fc.record({ labels: fc.array(label), samples: fc.array(sample) }), { maxLength: 5 }), (input) => {
-        expect(decodeWriteRequest(encodeWriteRequest(input))).toEqual(input);
-      }),
+      fc.property(
+        fc.array(fc.record({ labels: fc.array(label), samples: fc.array(sample) }), { maxLength: 5 }),
+        (input) => {
+          expect(decodeWriteRequest(encodeWriteRequest(input))).toEqual(input);
+        },
+      ),
     );
   });
 

@@ -56,7 +56,11 @@ export function scanFrames(bytes: Uint8Array): Scan {
     if (end > view.length) return { frames, validLength: offset, tail: 'torn' };
     if (crc32(view.subarray(offset + 4, end)) !== view.readUInt32BE(offset))
       return { frames, validLength: offset, tail: 'corrupt' };
-    frames.push({ offset, count: view.readUInt32BE(offset + 8), payload: view.subarray(offset + FRAME_HEADER_BYTES, end) });
+    frames.push({
+      offset,
+      count: view.readUInt32BE(offset + 8),
+      payload: view.subarray(offset + FRAME_HEADER_BYTES, end),
+    });
     offset = end;
   }
   return { frames, validLength: offset, tail: 'clean' };

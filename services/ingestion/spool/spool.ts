@@ -141,7 +141,12 @@ export class Spool {
     await this.active?.close();
     this.active = undefined;
     const sequence = last ? last.sequence + 1 : 1;
-    const segment: Segment = { sequence, file: path.join(this.options.dir, segmentName(sequence)), size: 0, readPosition: 0 };
+    const segment: Segment = {
+      sequence,
+      file: path.join(this.options.dir, segmentName(sequence)),
+      size: 0,
+      readPosition: 0,
+    };
     this.active = await fs.open(segment.file, 'a');
     await this.syncDirectory();
     this.segments.push(segment);

@@ -320,7 +320,8 @@ function mergeWindow(accumulator: Accumulator, window: AggregateWindowWire): voi
 function valueAtRank(accumulator: Accumulator, rank: number): number {
   if (accumulator.values) return sortedValues(accumulator)[rank];
   const sketch = accumulator.sketch!;
-  return sketch.quantile(sketch.count > 1 ? rank / (sketch.count - 1) : 0);
+  // The sketch reads rank q * (count - 1); half a rank more keeps float rounding from landing on the previous value.
+  return sketch.quantile(sketch.count > 1 ? (rank + 0.5) / (sketch.count - 1) : 0);
 }
 
 function sortedValues(accumulator: Accumulator): number[] {

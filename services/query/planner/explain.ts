@@ -2,10 +2,8 @@ import { printCondition, printDuration } from '../parser/printer';
 import type { ColumnExpression, SelectPlan, SlotFunction } from './plan';
 import { formatTime } from './planner';
 
-export interface ExplainRow {
-  step: string;
-  detail: string;
-}
+/** A type alias (not an interface) so rows are assignable to the answer's row records. */
+export type ExplainRow = { step: string; detail: string };
 
 /** The plan as rows, for `EXPLAIN SELECT ...`. */
 export function explainPlan(plan: SelectPlan, shardCount: number): ExplainRow[] {

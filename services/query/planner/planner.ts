@@ -122,7 +122,8 @@ function findSource(sources: SourcePlan[], statement: SelectStatement, call: Cal
   const field = statement.measurement === undefined ? 'value' : call.field;
   const index = sources.findIndex((source) => source.measurement === measurement && source.field === field);
   if (index >= 0) return index;
-  return sources.push({ measurement, field, strategy: 'aggregate', partials: [] }) - 1;
+  // count is always fetched: it tells an empty window from a window whose first/last/min/max happen to be missing.
+  return sources.push({ measurement, field, strategy: 'aggregate', partials: ['count'] }) - 1;
 }
 
 function functionOf(call: Call): SlotFunction {

@@ -2,8 +2,21 @@ import type { ErrorRequestHandler, Express, Request } from 'express';
 import { ApiError } from '../../kit/errors';
 import { route } from '../../kit/http';
 import { invalidRequest } from '../errors';
+import type { ClusterAdmin } from '../node/admin';
+import type { CatchUpNotice, CatchUpStager } from '../node/catch-up';
 import type { QueueNode } from '../node/queue-node';
-import { parseCommit, parseConsume, parseOffsetsQuery, parseProduceBatch, parseProduceOne, type Limits } from './requests';
+import type { RaftReplication } from '../node/raft-replication';
+import { decodeBatch, WireError } from '../node/wire';
+import type { ConfigChange } from '../raft/types';
+import {
+  integerParameter,
+  parseCommit,
+  parseConsume,
+  parseOffsetsQuery,
+  parseProduceBatch,
+  parseProduceOne,
+  type Limits,
+} from './requests';
 
 /** The client API (docs/CONTRACTS.md) plus the peer-to-peer append used for forwarding. */
 export function addQueueRoutes(app: Express, node: QueueNode, limits: Limits): void {
@@ -82,3 +95,95 @@ export const retryAfterOn503: ErrorRequestHandler = (error, _req, res, next) => 
   }
   next(error);
 };
+
+/** Peer-to-peer routes (Raft messages, catch-up) and the operator's cluster endpoints. */
+export function addClusterRoutes(
+  app: Express,
+  node: QueueNode,
+  replication: RaftReplication,
+  stager: CatchUpStager,
+  admin: ClusterAdmin,
+): void {
+  app.post('/v1/internal/raft', (req, res) => {
+    if (!req.rawBody) throw invalidRequest('expected an application/octet-stream message batch');
+    let batch;
+    try {
+      batch = decodeBatch(req.rawBody);
+    } catch (error) {
+      if (error instanceof WireError) throw invalidRequest(error.message);
+      throw error;
+    }
+    replication.receive(batch);
+    res.status(204).end();
+  });
+
+  app.post('/v1/internal/catch-up', (req, res) => {
+    const notice = req.body as CatchUpNotice;
+    if (typeof notice?.leaderUrl !== 'string' || notice.message?.type !== 'snapshot')
+      throw invalidRequest('expected a catch-up notice');
+    stager.accept(node.partition(notice.topic, notice.partition), notice, replication);
+    res.status(202).json({ ok: true });
+  });
+
+  app.get(
+    '/v1/internal/log',
+    route(async (req, res) => {
+      const partition = node.partition(String(req.query.topic), integerParameter(req.query, 'partition'));
+      const upTo = integerParameter(req.query, 'to');
+      if (upTo > partition.commitIndex) throw invalidRequest(`index ${upTo} is not committed here`);
+      await stager.serveLog(partition, upTo, res);
+    }),
+  );
+
+  app.post('/v1/internal/peer-url', (req, res) => {
+    const body = req.body as { id?: unknown; url?: unknown };
+    if (typeof body?.id !== 'string' || typeof body.url !== 'string') throw invalidRequest('expected {"id", "url"}');
+    admin.learnPeer(body.id, body.url);
+    res.json({ ok: true });
+  });
+
+  app.post(
+    '/v1/internal/config-change',
+    route(async (req, res) => {
+      const body = req.body as { topic?: unknown; partition?: unknown; change?: ConfigChange };
+      const change = body?.change;
+      if (typeof body?.topic !== 'string' || typeof body.partition !== 'number' || !change || (change.type !== 'add' && change.type !== 'remove') || typeof change.node !== 'string')
+        throw invalidRequest('expected {"topic", "partition", "change": {"type", "node"}}');
+      const partition = node.partition(body.topic, body.partition);
+      res.json({ index: await admin.proposeHere(partition, { type: change.type, node: change.node }) });
+    }),
+  );
+
+  app.post(
+    '/v1/internal/transfer-away',
+    route(async (_req, res) => {
+      res.json({ remaining: await admin.transferAway() });
+    }),
+  );
+
+  app.post(
+    '/v1/cluster/members',
+    route(async (req, res) => {
+      const body = req.body as { id?: unknown; url?: unknown };
+      if (typeof body?.id !== 'string' || typeof body.url !== 'string') throw invalidRequest('body must be {"id", "url"}');
+      res.json({ id: body.id, ...(await admin.addMember(body.id, body.url.replace(/\/+$/, ''))) });
+    }),
+  );
+
+  app.delete(
+    '/v1/cluster/members/:id',
+    route(async (req, res) => {
+      const id = String(req.params.id);
+      res.json({ id, ...(await admin.removeMember(id)) });
+    }),
+  );
+
+  app.post(
+    '/v1/cluster/transfer-leadership',
+    route(async (req, res) => {
+      const body = req.body as { from?: unknown };
+      if (typeof body?.from !== 'string' || body.from === '') throw invalidRequest('body must be {"from": "peerId"}');
+      res.json(await admin.transferFrom(body.from));
+    }),
+  );
+}

@@ -15,6 +15,28 @@ export function writeFileAtomic(target: string, bytes: Uint8Array | string): voi
   syncDirectory(path.dirname(target));
 }
 
+export async function writeFileAtomicAsync(target: string, bytes: Uint8Array | string): Promise<void> {
+  const temporary = `${target}.tmp`;
+  const file = await fs.promises.open(temporary, 'w');
+  try {
+    await file.writeFile(bytes);
+    await file.datasync();
+  } finally {
+    await file.close();
+  }
+  await fs.promises.rename(temporary, target);
+  await syncDirectoryAsync(path.dirname(target));
+}
+
+export async function syncDirectoryAsync(directory: string): Promise<void> {
+  const handle = await fs.promises.open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 export function syncDirectory(directory: string): void {
   const fd = fs.openSync(directory, 'r');
   try {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CompactedError, CorruptionError } from '../errors';
-import { removeTemporaryFiles, syncDirectory, writeFileAtomic } from './atomic-file';
+import { removeTemporaryFiles, syncDirectoryAsync, writeFileAtomic } from './atomic-file';
 import {
   FrameDecoder,
   encodeFrames,
@@ -313,7 +313,7 @@ export class SegmentLog {
       await Promise.all(
         fds.map((fd) => new Promise<void>((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())))),
       );
-      if (isDirectoryDirty) syncDirectory(this.options.directory);
+      if (isDirectoryDirty) await syncDirectoryAsync(this.options.directory);
     });
     this.pendingSync = current;
     const clear = () => {
@@ -385,6 +385,13 @@ export class SegmentLog {
     return this.sync().finally(() => {
       for (const segment of this.segments) fs.closeSync(segment.fd);
     });
+  }
+
+  /** Closes the files at once, without a final sync (the log is being discarded). */
+  closeNow(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    for (const segment of this.segments) this.dropDescriptor(segment.fd);
   }
 
   // ---- internals ----
@@ -483,13 +490,17 @@ export class SegmentLog {
 
   private dropSegment(position: number): void {
     const [segment] = this.segments.splice(position, 1);
-    const close = () => fs.closeSync(segment.fd);
+    this.dropDescriptor(segment.fd);
+    fs.rmSync(segment.path, { force: true });
+    this.isDirectoryDirty = true;
+  }
+
+  private dropDescriptor(fd: number): void {
+    const close = () => fs.closeSync(fd);
     // An fdatasync may be in flight on this descriptor; closing it first could sync a reused descriptor instead.
     if (this.pendingSync) this.pendingSync.then(close, close);
     else close();
-    this.dirtyFds.delete(segment.fd);
-    fs.rmSync(segment.path, { force: true });
-    this.isDirectoryDirty = true;
+    this.dirtyFds.delete(fd);
   }
 
   private writeStart(start: LogStart): void {

@@ -28,7 +28,7 @@ export class Partition {
   constructor(
     readonly topic: string,
     readonly partition: number,
-    readonly log: SegmentLog,
+    public log: SegmentLog,
     /** The commit index recorded in the hard state: entries up to it are known committed at start-up. */
     initialCommit: number,
     private readonly onApplied?: AppliedListener,

@@ -183,6 +183,13 @@ export class RaftNode {
     }
   }
 
+  /** Starts an election now, as if the election timeout had fired (a lone bootstrap peer, tests). */
+  campaign(): void {
+    if (this.role === 'leader') return;
+    this.electionElapsed = 0;
+    this.startCampaign(this.isPreVoteEnabled ? 'preVote' : 'vote');
+  }
+
   /** Appends a client entry; the node acknowledges it once it appears in Ready.committed. */
   propose(data: Uint8Array): { index: number; term: number } {
     this.checkCanPropose();
@@ -368,7 +375,7 @@ export class RaftNode {
     this.electionElapsed++;
     if (this.isPromotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
-      this.campaign(this.isPreVoteEnabled ? 'preVote' : 'vote');
+      this.startCampaign(this.isPreVoteEnabled ? 'preVote' : 'vote');
     }
   }
 
@@ -397,7 +404,7 @@ export class RaftNode {
 
   // ---- elections -----------------------------------------------------------------------------------------
 
-  private campaign(kind: CampaignKind): void {
+  private startCampaign(kind: CampaignKind): void {
     if (!this.isPromotable()) return;
     let voteTerm: number;
     let type: VoteRequest['type'];
@@ -430,7 +437,7 @@ export class RaftNode {
 
   private winElection(): void {
     if (this.role === 'precandidate') {
-      this.campaign('vote');
+      this.startCampaign('vote');
     } else {
       this.becomeLeader();
     }
@@ -531,7 +538,7 @@ export class RaftNode {
         this.handleSnapshot(message);
         return;
       case MessageType.TimeoutNow:
-        this.campaign('transfer');
+        this.startCampaign('transfer');
         return;
       default:
         // Answers to requests from a role we no longer hold.
@@ -773,9 +780,13 @@ export class RaftNode {
     this.send({ type: MessageType.TimeoutNow, from: this.id, to, term: this.term });
   }
 
+  /** Sends every follower the new commit index and as many batches of new entries as its pipeline allows. */
   private broadcastAppend(): void {
     for (const peer of this.progress.keys()) {
-      if (peer !== this.id) this.sendAppend(peer);
+      if (peer === this.id || !this.sendAppend(peer)) continue;
+      while (this.sendAppend(peer, false)) {
+        // each call sends one more batch
+      }
     }
   }
 

@@ -25,16 +25,26 @@ export class BitWriter {
 
   /** Writes the low `count` bits (0 ≤ count ≤ 32) of the unsigned `value`. */
   writeBits(value: number, count: number): void {
-    this.reserve(count);
-    let remaining = count;
-    while (remaining > 0) {
-      const free = 8 - (this.length & 7);
-      const taken = free < remaining ? free : remaining;
-      const piece = (value >>> (remaining - taken)) & ((1 << taken) - 1);
-      this.buffer[this.length >>> 3] |= piece << (free - taken);
-      this.length += taken;
-      remaining -= taken;
+    const offset = this.length & 7;
+    if (offset + count > 32) {
+      // Does not fit one 32-bit window from here: write the high part, then the low 16 bits.
+      this.writeBits(value >>> 16, count - 16);
+      this.writeBits(value & 0xffff, 16);
+      return;
     }
+    if (count === 0) return;
+    this.reserve(count);
+    const masked = count === 32 ? value >>> 0 : value & ((1 << count) - 1);
+    // Bits past `length` are still zero, so only the first byte needs OR.
+    const window = (masked << (32 - offset - count)) >>> 0;
+    const buffer = this.buffer;
+    const index = this.length >>> 3;
+    const end = offset + count;
+    buffer[index] |= window >>> 24;
+    if (end > 8) buffer[index + 1] = (window >>> 16) & 0xff;
+    if (end > 16) buffer[index + 2] = (window >>> 8) & 0xff;
+    if (end > 24) buffer[index + 3] = window & 0xff;
+    this.length += count;
   }
 
   writeBit(bit: number): void {

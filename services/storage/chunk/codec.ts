@@ -2,7 +2,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { MAX_EXPONENT, ScaledDecimals, powerOfTen, toScaledDecimals } from './decimal';
 import { ChunkCorruptionError } from './errors';
 import { MAX_CHUNK_SAMPLES, Samples, checkSamples } from './samples';
-import { packedSize, readPacked, writePacked } from './packing';
+import { readPacked, writePacked } from './packing';
 import { ByteReader, ByteWriter, varintSize } from './varint';
 import { XorAppender, decodeXor } from './xor';
 
@@ -154,7 +154,7 @@ function encodeDecimalPacked(streams: DecimalStreams): Uint8Array | undefined {
   const timestampCodes = zigzag(streams.timestampResiduals);
   const valueCodes = zigzag(streams.valueResiduals);
   if (timestampCodes === undefined || valueCodes === undefined) return undefined;
-  const writer = new ByteWriter(streams.header.length + 8 + packedSize(timestampCodes) + packedSize(valueCodes));
+  const writer = new ByteWriter(streams.header.length + 8 + timestampCodes.length);
   writer.writeBytes(streams.header);
   if (timestampCodes.length > 0) {
     writePacked(writer, timestampCodes);
@@ -195,34 +195,29 @@ function decodeDecimalPayload(payload: Uint8Array, isPacked: boolean): Samples {
         readPacked(reader, payload, timestamps.subarray(2), count - 2);
         readPacked(reader, payload, values.subarray(2), count - 2);
       }
-      undoZigzag(timestamps, 2);
-      undoZigzag(values, 2);
     } else {
       for (let index = 2; index < count; index++) timestamps[index] = reader.readVarint();
       for (let index = 2; index < count; index++) values[index] = reader.readVarint();
     }
-    integrateTimestamps(reader, timestamps, firstStep);
-    integrateValues(values, firstMantissa, firstDelta, order, powerOfTen(exponent));
+    integrateTimestamps(reader, timestamps, firstStep, isPacked);
+    integrateValues(values, firstMantissa, firstDelta, order, powerOfTen(exponent), isPacked);
   }
   if (reader.remaining !== 0) throw reader.corruption(`${where}${reader.remaining} bytes after the last sample`);
   return { timestamps, values };
 }
 
-function undoZigzag(codes: Float64Array, from: number): void {
-  for (let index = from; index < codes.length; index++) {
-    const code = codes[index];
-    codes[index] = code < 0x80000000 ? (code >>> 1) ^ -(code & 1) : code % 2 === 1 ? -(code + 1) / 2 : code / 2;
-  }
+function fromZigzag(code: number): number {
+  return code < 0x80000000 ? (code >>> 1) ^ -(code & 1) : code % 2 === 1 ? -(code + 1) / 2 : code / 2;
 }
 
-/** Turns timestamps[2..] from delta-of-deltas into timestamps, in place. */
-function integrateTimestamps(reader: ByteReader, timestamps: Float64Array, firstStep: number): void {
+/** Turns timestamps[2..] from (zigzagged) delta-of-deltas into timestamps, in place, in one pass. */
+function integrateTimestamps(reader: ByteReader, timestamps: Float64Array, firstStep: number, isZigzag: boolean): void {
   const count = timestamps.length;
   if (count < 2) return;
   let timestamp = timestamps[0];
   let delta = firstStep;
   for (let index = 1; index < count; index++) {
-    if (index > 1) delta += timestamps[index];
+    if (index > 1) delta += isZigzag ? fromZigzag(timestamps[index]) : timestamps[index];
     if (delta < 1 || delta > Number.MAX_SAFE_INTEGER) throw reader.corruption('timestamps do not ascend');
     timestamp += delta;
     if (timestamp > Number.MAX_SAFE_INTEGER) throw reader.corruption('timestamp beyond the safe integers');
@@ -230,13 +225,14 @@ function integrateTimestamps(reader: ByteReader, timestamps: Float64Array, first
   }
 }
 
-/** Turns values[2..] from residuals into values, in place, and fills values[0..1]. */
+/** Turns values[2..] from (zigzagged) residuals into values, in place, in one pass, and fills values[0..1]. */
 function integrateValues(
   values: Float64Array,
   firstMantissa: number,
   firstDelta: number,
   order: ValueOrder,
   power: number,
+  isZigzag: boolean,
 ): void {
   const count = values.length;
   let mantissa = firstMantissa;
@@ -247,12 +243,12 @@ function integrateValues(
   values[1] = mantissa / power;
   if (order === ValueOrder.delta) {
     for (let index = 2; index < count; index++) {
-      mantissa += values[index];
+      mantissa += isZigzag ? fromZigzag(values[index]) : values[index];
       values[index] = mantissa / power;
     }
   } else {
     for (let index = 2; index < count; index++) {
-      delta += values[index];
+      delta += isZigzag ? fromZigzag(values[index]) : values[index];
       mantissa += delta;
       values[index] = mantissa / power;
     }

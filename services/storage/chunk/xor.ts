@@ -99,8 +99,15 @@ export class XorAppender {
 
   /** Throws RangeError (and appends nothing) unless the timestamp is a safe integer after the last one. */
   append(timestamp: number, value: number): void {
-    if (this.samples === MAX_CHUNK_SAMPLES) throw new RangeError(`an XOR chunk holds at most ${MAX_CHUNK_SAMPLES} samples`);
-    checkTimestamp(timestamp, this.samples === 0 ? undefined : this.timestamp);
+    if (this.samples === MAX_CHUNK_SAMPLES)
+      throw new RangeError(`an XOR chunk holds at most ${MAX_CHUNK_SAMPLES} samples`);
+    const isPlainNext =
+      this.samples > 0 &&
+      timestamp > this.timestamp &&
+      timestamp - this.timestamp <= Number.MAX_SAFE_INTEGER &&
+      Number.isSafeInteger(timestamp);
+    // The full check (and its error message) only when the cheap one fails: this runs for every sample.
+    if (!isPlainNext) checkTimestamp(timestamp, this.samples === 0 ? undefined : this.timestamp);
     const stream = this.stream;
     const floatBits = this.floatBits;
     floatBits.split(value);
@@ -306,23 +313,25 @@ function readXor(bytes: Uint8Array, output: Samples | undefined): XorState {
   }
   const bitLength = reader.bitPosition;
   if (Math.ceil(bitLength / 8) !== bytes.length)
-    throw new ChunkCorruptionError(Math.ceil(bitLength / 8), `${bytes.length - Math.ceil(bitLength / 8)} bytes after the last sample`);
+    throw new ChunkCorruptionError(
+      Math.ceil(bitLength / 8),
+      `${bytes.length - Math.ceil(bitLength / 8)} bytes after the last sample`,
+    );
   return { count, bitLength, timestamp, delta, valueHi, valueLo, leading, trailing };
 }
 
 function readDeltaOfDelta(reader: BitReader): number {
   if (reader.readBit() === 0) return 0;
-  let bits: number;
-  if (reader.readBit() === 0) bits = 14;
-  else if (reader.readBit() === 0) bits = 17;
-  else if (reader.readBit() === 0) bits = 20;
-  else {
+  let ones = 1;
+  while (ones < 4 && reader.readBit() === 1) ones++;
+  if (ones === 4) {
     const hi = reader.readBits(32) | 0;
     const lo = reader.readBits(32);
     const deltaOfDelta = hi * TWO_POW_32 + lo;
     if (!Number.isSafeInteger(deltaOfDelta)) throw reader.corruption('delta of delta beyond the safe integer range');
     return deltaOfDelta;
   }
+  const bits = BUCKETS[ones - 1].bits;
   const value = reader.readBits(bits);
   return value > 1 << (bits - 1) ? value - (1 << bits) : value;
 }

@@ -42,3 +42,15 @@ export function splitIndexName(name: string): { tenant: string; measurement: str
   const [tenant, measurement, field] = name.split('\0');
   return { tenant, measurement, field };
 }
+
+/** One validated point: what the API and the queue consumer hand to the engine. */
+export interface Point {
+  measurement: string;
+  /** Sorted by key. */
+  tags: [string, string][];
+  /** Field name and value; at least one. */
+  fields: [string, number][];
+  timestamp: number;
+}
+
+export type { MatchOp, Matcher } from '../index/tag-index';

@@ -39,7 +39,12 @@ export function scanFrames(bytes: Uint8Array): ScanResult {
     const length = view.getUint32(position, true);
     const checksum = view.getUint32(position + 4, true);
     if (length > MAX_RECORD_BYTES)
-      return { records, offsets, validLength: position, problem: { offset: position, reason: `record length ${length}` } };
+      return {
+        records,
+        offsets,
+        validLength: position,
+        problem: { offset: position, reason: `record length ${length}` },
+      };
     const end = position + FRAME_HEADER_BYTES + length;
     if (end > bytes.length)
       return { records, offsets, validLength: position, problem: { offset: position, reason: 'torn record' } };

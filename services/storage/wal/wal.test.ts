@@ -91,7 +91,8 @@ describe('Wal', () => {
     await fs.writeFile(file, bytes);
     const error = await replayAll(directory).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(WalCorruptionError);
-    expect(error).toMatchObject({ segment: 0, offset: 0, code: 'wal_corrupted' });
+    // The first frame is 17 bytes; byte 20 lies in the second.
+    expect(error).toMatchObject({ segment: 0, offset: 17, code: 'wal_corrupted' });
   });
 
   it('replaces the segments below a checkpoint with the checkpoint', async () => {

@@ -34,8 +34,7 @@ export interface WalOpening {
 }
 
 type QueuedItem =
-  | { kind: 'record'; frame: Uint8Array; resolve: () => void; reject: (error: Error) => void }
-  | { kind: 'rotate' };
+  { kind: 'record'; frame: Uint8Array; resolve: () => void; reject: (error: Error) => void } | { kind: 'rotate' };
 
 const SEGMENT_NAME = /^\d{8}$/;
 const CHECKPOINT_NAME = /^checkpoint\.(\d{8})$/;
@@ -93,9 +92,10 @@ export class Wal {
       segments = segments.filter((number) => number >= checkpoint);
       const file = `checkpoint.${segmentName(checkpoint)}`;
       const scan = scanFrames(await fs.readFile(path.join(directory, file)));
-      if (scan.problem)
-        throw new WalCorruptionError(file, checkpoint, scan.problem.offset, scan.problem.reason);
-      scan.records.forEach((record, index) => replay(record, { file, segment: checkpoint, offset: scan.offsets[index] }));
+      if (scan.problem) throw new WalCorruptionError(file, checkpoint, scan.problem.offset, scan.problem.reason);
+      scan.records.forEach((record, index) =>
+        replay(record, { file, segment: checkpoint, offset: scan.offsets[index] }),
+      );
     }
     let repaired: WalCorruptionError | undefined;
     for (let index = 0; index < segments.length; index++) {
@@ -166,7 +166,9 @@ export class Wal {
     await this.segmentReached(segment);
     for (const name of await fs.readdir(this.directory)) {
       const checkpointMatch = CHECKPOINT_NAME.exec(name);
-      const isOld = checkpointMatch ? Number(checkpointMatch[1]) < segment : SEGMENT_NAME.test(name) && Number(name) < segment;
+      const isOld = checkpointMatch
+        ? Number(checkpointMatch[1]) < segment
+        : SEGMENT_NAME.test(name) && Number(name) < segment;
       if (isOld) await fs.rm(path.join(this.directory, name), { force: true });
     }
     await syncDirectory(this.directory);

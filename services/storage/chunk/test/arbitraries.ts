@@ -6,13 +6,13 @@ const words = new Uint32Array(2);
 const floats = new Float64Array(words.buffer);
 
 /** Any float64 bit pattern: NaNs with payloads, subnormals, ±Inf, -0. */
-const anyBits = fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff })).map(
-  ([high, low]) => {
+const anyBits = fc
+  .tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }))
+  .map(([high, low]) => {
     words[0] = low;
     words[1] = high;
     return floats[0];
-  },
-);
+  });
 
 /** Values a gauge rounded to a few decimals takes, which the scaled-decimal encoding can hold. */
 export const decimalValue = fc
@@ -54,15 +54,13 @@ function buildSamples(first: number, steps: number[], values: number[]): Samples
 
 /** Strictly ascending safe-integer timestamps (regular, jittery and huge steps) with the given values. */
 export function samplesOf(values: fc.Arbitrary<number>, maxLength = 300): fc.Arbitrary<Samples> {
-  return fc
-    .tuple(start, fc.array(fc.tuple(step, values), { maxLength }))
-    .map(([first, pairs]) =>
-      buildSamples(
-        first,
-        pairs.map(([stepMs]) => stepMs),
-        pairs.map(([, value]) => value),
-      ),
-    );
+  return fc.tuple(start, fc.array(fc.tuple(step, values), { maxLength })).map(([first, pairs]) =>
+    buildSamples(
+      first,
+      pairs.map(([stepMs]) => stepMs),
+      pairs.map(([, value]) => value),
+    ),
+  );
 }
 
 export function arbitrarySamples(maxLength = 300): fc.Arbitrary<Samples> {

@@ -1,0 +1,195 @@
+/**
+ * Ingestion benchmark (`npm run bench:ingestion`, `-- --full` for 60 s cases, `-- --duration 5` to override).
+ *
+ *  ceiling  a bare node:http server answering 202 to the same requests as (b), in its own process
+ *  (a)      100 connections, 100 client ids at the default 10 req/s limit: answered req/s and admitted req/s vs 1,000/s
+ *  (b)      100 connections, 10,000 client ids, 10 metrics per request, into the queue double: accepted req/s, p50/p99
+ *  (b')     the same with no queue reachable, so every batch is fsynced into the spool
+ *
+ * The service runs from the compiled CLI in its own process; the queue double (services/ingestion/testing) and the
+ * load generator (autocannon) share this one. Figures go to stdout as a markdown table.
+ */
+import autocannon from 'autocannon';
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, httpReady, spawnProcess, type ManagedProcess } from '../services/kit/testing/processes';
+import { QueueDouble } from '../services/ingestion/testing/queue-double';
+
+const args = process.argv.slice(2);
+const durationFlag = args.indexOf('--duration');
+const seconds = durationFlag >= 0 ? Number(args[durationFlag + 1]) : args.includes('--full') ? 60 : 10;
+const connections = 100;
+
+const body = JSON.stringify({
+  metrics: Array.from({ length: 10 }, (_, index) => ({
+    name: 'cpu_usage',
+    value: 40 + index,
+    type: 'gauge',
+    tags: { host: `server${index}`, region: 'eu-west-1' },
+  })),
+});
+
+interface Figures {
+  answered: number;
+  accepted: number;
+  rejected: number;
+  errors: number;
+  p50: number;
+  p99: number;
+  seconds: number;
+}
+
+/**
+ * Runs autocannon for `warmupSeconds + duration`; accepted/answered/rejected count only responses that arrive after
+ * the warm-up (so an initial burst allowance does not inflate the steady rate), latency covers the whole run.
+ */
+function load(url: string, clientCount: number, duration: number, warmupSeconds = 0): Promise<Figures> {
+  let next = 0;
+  const counts = { answered: 0, accepted: 0, rejected: 0 };
+  let measureFrom = Number.POSITIVE_INFINITY;
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url,
+        connections,
+        duration: duration + warmupSeconds,
+        requests: [
+          {
+            method: 'POST',
+            path: '/metrics',
+            body,
+            setupRequest: (request) => ({
+              ...request,
+              headers: { 'content-type': 'application/json', authorization: `client_${next++ % clientCount}` },
+            }),
+            onResponse: (status) => {
+              if (Date.now() < measureFrom) return;
+              counts.answered++;
+              if (status >= 200 && status < 300) counts.accepted++;
+              else if (status === 429) counts.rejected++;
+            },
+          },
+        ],
+      },
+      (error, result) => {
+        if (error) return reject(error);
+        const elapsed = (Date.now() - measureFrom) / 1000;
+        resolve({
+          answered: counts.answered / elapsed,
+          accepted: counts.accepted / elapsed,
+          rejected: counts.rejected / elapsed,
+          errors: result.errors + result.timeouts,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          seconds: elapsed,
+        });
+      },
+    );
+    instance.once('start', () => {
+      measureFrom = Date.now() + warmupSeconds * 1000;
+    });
+  });
+}
+
+/** The ceiling: node:http reading the body and answering 202, nothing else. */
+async function startBareServer(port: number): Promise<ManagedProcess> {
+  const source = `require('node:http').createServer((req, res) => { const parts = []; req.on('data', (p) => parts.push(p));
+    req.on('end', () => { res.writeHead(202, { 'content-type': 'application/json' }); res.end('{"accepted":10}'); });
+  }).listen(${port}, '127.0.0.1');`;
+  return spawnProcess('bare-http', process.execPath, ['-e', source], {
+    waitUntilReady: async () => {
+      for (let attempt = 0; attempt < 100; attempt++) {
+        if (
+          await fetch(`http://127.0.0.1:${port}/`, { method: 'POST' }).then(
+            () => true,
+            () => false,
+          )
+        )
+          return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error('bare server did not start');
+    },
+  });
+}
+
+/** The compiled CLI beside this file (dist/bench → dist/services/cli); the kit's startService assumes a source tree. */
+const cli = path.resolve(__dirname, '../services/cli/metricstream.js');
+
+const startIngestion = (port: number, flags: string[]) =>
+  spawnProcess(
+    'ingestion',
+    process.execPath,
+    [cli, 'ingestion', '--port', String(port), '--log-level', 'warn', ...flags],
+    {
+      cwd: os.tmpdir(),
+      waitUntilReady: httpReady(`http://127.0.0.1:${port}/healthz`),
+    },
+  );
+
+const round = (value: number) => Math.round(value).toLocaleString('en-US');
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-ingestion-'));
+  const queue = await new QueueDouble({ isRecording: false }).start();
+  const rows: string[] = [];
+  const started: ManagedProcess[] = [];
+  try {
+    const barePort = await freePort();
+    started.push(await startBareServer(barePort));
+    const ceiling = await load(`http://127.0.0.1:${barePort}`, 10_000, seconds);
+    await started.pop()!.stop();
+
+    const port = await freePort();
+    const ingestion = await startIngestion(port, ['--queue-url', queue.url, '--data-dir', `${dataDir}/a`]);
+    started.push(ingestion);
+    // The first 2 s drain every client's initial burst, so the measured window shows the steady rate alone.
+    const limited = await load(`http://127.0.0.1:${port}`, 100, seconds, 2);
+    const recordsBefore = queue.recordCount;
+    const open = await load(`http://127.0.0.1:${port}`, 10_000, seconds);
+    const forwarded = queue.recordCount - recordsBefore;
+    await started.pop()!.stop();
+
+    const spoolPort = await freePort();
+    const deadQueue = `http://127.0.0.1:${await freePort()}`;
+    started.push(
+      await startIngestion(spoolPort, [
+        '--queue-url',
+        deadQueue,
+        '--data-dir',
+        `${dataDir}/b`,
+        '--spool-max-bytes',
+        String(8 * 1024 ** 3),
+      ]),
+    );
+    const spooled = await load(`http://127.0.0.1:${spoolPort}`, 10_000, seconds);
+    await started.pop()!.stop();
+
+    const ratio = open.accepted / ceiling.accepted;
+    rows.push(
+      '| case | answered req/s | accepted req/s | p50 ms | p99 ms | notes |',
+      '| --- | --- | --- | --- | --- | --- |',
+      `| ceiling: bare node:http 202 | ${round(ceiling.answered)} | ${round(ceiling.accepted)} | ${ceiling.p50} | ${ceiling.p99} | same body and connections as (b) |`,
+      `| (a) 100 clients at 10 req/s | ${round(limited.answered)} | ${round(limited.accepted)} | ${limited.p50} | ${limited.p99} | admitted ${round(limited.accepted)}/s vs 1,000/s: ${(((limited.accepted - 1000) / 1000) * 100).toFixed(1)}% off; 429s ${round(limited.rejected)}/s |`,
+      `| (b) 10,000 clients, 10 metrics/request, into the queue double | ${round(open.answered)} | ${round(open.accepted)} | ${open.p50} | ${open.p99} | ${round(forwarded)} records acknowledged by the queue; ratio to ceiling ${ratio.toFixed(2)} |`,
+      `| (b') same, queue unreachable: fsynced spool | ${round(spooled.answered)} | ${round(spooled.accepted)} | ${spooled.p50} | ${spooled.p99} | ratio to ceiling ${(spooled.accepted / ceiling.accepted).toFixed(2)} |`,
+    );
+    const errors = ceiling.errors + limited.errors + open.errors + spooled.errors;
+    process.stdout.write(
+      `ingestion benchmark: ${seconds} s per case, ${connections} connections, node ${process.version}, ` +
+        `${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)} at the end\n\n${rows.join('\n')}\n` +
+        (errors > 0 ? `\nconnection errors/timeouts: ${errors}\n` : ''),
+    );
+  } finally {
+    for (const process of started) await process.kill9();
+    await queue.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:ingestion failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,299 @@
+import { seededRandom, type Random } from '../../kit/clock';
+import { QueryEngine } from '../engine';
+import { QueryError } from '../errors';
+import type { Call, Condition, Expression, SelectStatement } from '../parser/ast';
+import { parse } from '../parser/parser';
+import { print } from '../parser/printer';
+import { bruteForce } from '../testing/oracle';
+import { startStorageDouble, type StorageDouble, type StoredPoint } from '../testing/storage-double';
+import { Executor } from './executor';
+
+const NOW = 1_700_000_000_000;
+const PLANNER = { defaultRangeMs: 3_600_000, maxPoints: 1_000_000, exactPointsLimit: 1_000_000 };
+
+function makeEngine(shards: StorageDouble[], overrides: { exactPointsLimit?: number; shardTimeoutMs?: number } = {}) {
+  const executor = new Executor({
+    shards: () => shards.map((shard) => shard.url),
+    shardTimeoutMs: overrides.shardTimeoutMs ?? 5000,
+    limits: { maxSeries: 10_000, maxPoints: 1_000_000 },
+    workerThresholdBytes: Infinity,
+  });
+  return new QueryEngine({
+    clock: { now: () => NOW },
+    executor,
+    shardCount: () => shards.length,
+    planner: { ...PLANNER, exactPointsLimit: overrides.exactPointsLimit ?? PLANNER.exactPointsLimit },
+    queryTimeoutMs: 10_000,
+    maxResponseBytes: 10 * 1024 * 1024,
+    cacheTtlMs: 0,
+  });
+}
+
+async function run(engine: QueryEngine, query: string, allowPartial = false) {
+  const outcome = await engine.run({ query, allowPartial, signal: new AbortController().signal });
+  return JSON.parse(outcome.body) as { series: Record<string, number | string | null>[]; missing_shards?: string[] };
+}
+
+const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)];
+
+/** Series of gauges (cpu, mem) and counters with resets (requests), at distinct random times over three hours. */
+function generatePoints(random: Random, count: number): StoredPoint[] {
+  const points: StoredPoint[] = [];
+  const used = new Set<number>();
+  const counters = new Map<string, number>();
+  const times: number[] = [];
+  while (times.length < count) {
+    const time = NOW - Math.floor(random() * 3 * 3_600_000);
+    if (!used.has(time)) {
+      used.add(time);
+      times.push(time);
+    }
+  }
+  times.sort((a, b) => a - b);
+  for (const timestamp of times) {
+    const measurement = pick(random, ['cpu', 'cpu', 'mem', 'requests']);
+    const tags: Record<string, string> = { host: pick(random, ['a', 'b', 'c']) };
+    const region = pick(random, ['east', 'west', undefined]);
+    if (region) tags.region = region;
+    let value: number;
+    if (measurement === 'requests') {
+      const key = JSON.stringify(tags);
+      const previous = counters.get(key) ?? 0;
+      value = random() < 0.1 ? Math.floor(random() * 5) : previous + Math.floor(random() * 20);
+      counters.set(key, value);
+    } else value = Math.floor(random() * 1000) / 10;
+    points.push({ measurement, tags, fields: { value }, timestamp });
+  }
+  return points;
+}
+
+const FUNCTIONS: Call['name'][] = ['avg', 'mean', 'sum', 'min', 'max', 'count', 'first', 'last', 'median', 'percentile', 'p50', 'p90', 'p95', 'p99', 'stddev', 'spread', 'rate', 'derivative'];
+
+function randomCall(random: Random, measurement: string | undefined): Call {
+  const field = measurement ? 'value' : pick(random, ['cpu', 'mem', 'requests']);
+  const name = pick(random, FUNCTIONS);
+  if (name === 'percentile') return { kind: 'call', name, field, argument: pick(random, [0, 10, 50, 75, 99.9, 100]) };
+  if (name === 'derivative') return random() < 0.5 ? { kind: 'call', name, field } : { kind: 'call', name, field, argument: 60_000 };
+  return { kind: 'call', name, field } as Call;
+}
+
+function randomExpression(random: Random, measurement: string | undefined): Expression {
+  const call = randomCall(random, measurement);
+  const roll = random();
+  if (roll < 0.6) return call;
+  if (roll < 0.8) return { kind: 'binary', operator: pick(random, ['+', '-', '*', '/'] as const), left: call, right: { kind: 'number', value: pick(random, [0, 2, 100]) } };
+  return { kind: 'binary', operator: pick(random, ['+', '-', '*', '/'] as const), left: call, right: randomCall(random, measurement) };
+}
+
+function randomTagCondition(random: Random): Condition {
+  const key = pick(random, ['host', 'region']);
+  if (random() < 0.3)
+    return { kind: 'regex', key, operator: pick(random, ['=~', '!~'] as const), pattern: pick(random, ['^a', 'e', '^(b|c)$', '^$']) };
+  return { kind: 'tag', key, operator: pick(random, ['=', '!='] as const), value: pick(random, ['a', 'b', 'east', '']) };
+}
+
+function randomStatement(random: Random): SelectStatement {
+  const measurement = random() < 0.5 ? pick(random, ['cpu', 'requests']) : undefined;
+  const fields = Array.from({ length: 1 + Math.floor(random() * 3) }, () => ({ expression: randomExpression(random, measurement) }));
+  let condition: Condition = {
+    kind: 'time',
+    operator: pick(random, ['>', '>='] as const),
+    value: { base: { kind: 'now' }, offsets: [-pick(random, [20, 60, 150]) * 60_000] },
+  };
+  if (random() < 0.3)
+    condition = { kind: 'and', left: condition, right: { kind: 'time', operator: '<', value: { base: { kind: 'now' }, offsets: [-10 * 60_000] } } };
+  const tagRoll = random();
+  if (tagRoll < 0.3) condition = { kind: 'and', left: randomTagCondition(random), right: condition };
+  else if (tagRoll < 0.5)
+    condition = { kind: 'and', left: condition, right: { kind: 'or', left: randomTagCondition(random), right: randomTagCondition(random) } };
+  const statement: SelectStatement = {
+    kind: 'select',
+    fields,
+    condition,
+    groupBy: { tags: pick(random, [[], ['host'], ['host', 'region'], '*'] as const) as string[] | '*' },
+    order: random() < 0.3 ? 'desc' : 'asc',
+  };
+  if (measurement) statement.measurement = measurement;
+  if (random() < 0.7) statement.groupBy.time = { interval: pick(random, [60_000, 300_000, 420_000, 3_600_000]), offset: pick(random, [0, 0, 30_000]) };
+  if (statement.groupBy.time || statement.groupBy.tags.length > 0)
+    if (random() < 0.6)
+      statement.fill = pick(random, [{ kind: 'none' }, { kind: 'null' }, { kind: 'previous' }, { kind: 'linear' }, { kind: 'value', value: -1 }] as const);
+  if (random() < 0.2) statement.limit = Math.floor(random() * 5);
+  if (random() < 0.15) statement.offset = Math.floor(random() * 3);
+  if (random() < 0.15) statement.slimit = 1 + Math.floor(random() * 2);
+  if (random() < 0.1) statement.soffset = 1;
+  return statement;
+}
+
+function expectRowsClose(actual: Record<string, unknown>[], expected: Record<string, unknown>[], relative: number, context: string) {
+  const describe = () => `${context}\nactual:   ${JSON.stringify(actual).slice(0, 1500)}\nexpected: ${JSON.stringify(expected).slice(0, 1500)}`;
+  if (actual.length !== expected.length) throw new Error(`row count ${actual.length} != ${expected.length}\n${describe()}`);
+  actual.forEach((row, index) => {
+    const other = expected[index];
+    if (JSON.stringify(Object.keys(row)) !== JSON.stringify(Object.keys(other))) throw new Error(`columns differ at row ${index}\n${describe()}`);
+    for (const key of Object.keys(row)) {
+      const a = row[key];
+      const b = other[key];
+      if (typeof a === 'number' && typeof b === 'number') {
+        if (Math.abs(a - b) > relative * Math.max(Math.abs(a), Math.abs(b)) + 1e-9)
+          throw new Error(`row ${index} ${key}: ${a} != ${b}\n${describe()}`);
+      } else if (a !== b) throw new Error(`row ${index} ${key}: ${String(a)} != ${String(b)}\n${describe()}`);
+    }
+  });
+}
+
+describe('executor against a brute-force evaluation', () => {
+  const random = seededRandom(Number(process.env.QUERY_SEED ?? 20261126));
+  const points = generatePoints(random, 1500);
+  let whole: StorageDouble;
+  let halves: StorageDouble[];
+
+  beforeAll(async () => {
+    whole = await startStorageDouble(points);
+    const split = seededRandom(7);
+    const left = points.filter(() => split() < 0.5);
+    const right = points.filter((point) => !left.includes(point));
+    halves = [await startStorageDouble(left), await startStorageDouble(right)];
+  });
+  afterAll(async () => {
+    await Promise.all([whole, ...halves].map((double) => double.close()));
+  });
+
+  it('answers random queries like the oracle, on one shard and split over two', async () => {
+    const single = makeEngine([whole]);
+    const sharded = makeEngine(halves);
+    for (let iteration = 0; iteration < 150; iteration++) {
+      const statement = randomStatement(random);
+      const query = print(statement);
+      const expected = bruteForce(parse(query) as SelectStatement, points, { ...PLANNER, now: NOW });
+      const context = `seed ${process.env.QUERY_SEED ?? 20261126}, query ${iteration}: ${query}`;
+      expectRowsClose((await run(single, query)).series, expected, 1e-9, context);
+      expectRowsClose((await run(sharded, query)).series, expected, 1e-9, context);
+    }
+  });
+
+  it('merges DDSketches from two shards within the 1% relative error when the range is too big to be exact', async () => {
+    const sketched = makeEngine(halves, { exactPointsLimit: 0 });
+    for (const query of [
+      'SELECT p95(cpu), median(cpu), percentile(cpu, 10) WHERE time > now() - 3h GROUP BY time(30m), host',
+      'SELECT p99(value), p50(value) FROM cpu WHERE time > now() - 2h',
+    ]) {
+      const expected = bruteForce(parse(query) as SelectStatement, points, { ...PLANNER, now: NOW });
+      expectRowsClose((await run(sketched, query)).series, expected, 0.0101, query);
+    }
+    const aggregateCalls = halves[0].requests.filter((request) => request.path === '/v1/aggregate');
+    expect(aggregateCalls.at(-1)!.body).toMatchObject({ aggregates: ['count', 'sketch'], group_by: [] });
+  });
+
+  it('answers the design-document query in the design-document shape', async () => {
+    const answer = await run(makeEngine(halves), "SELECT avg(cpu) WHERE host='a' AND time > now() - 1h GROUP BY time(5m) fill(none)");
+    expect(answer.series.length).toBeGreaterThan(0);
+    for (const row of answer.series) expect(Object.keys(row)).toEqual(['time', 'avg']);
+    const grouped = await run(makeEngine(halves), 'SELECT avg(cpu) AS load WHERE time > now() - 1h GROUP BY time(5m), host fill(none)');
+    expect(Object.keys(grouped.series[0])).toEqual(['time', 'host', 'load']);
+  });
+
+  it('pushes filters, windows, grouping and the needed partials down to /v1/aggregate', async () => {
+    const shard = await startStorageDouble(points);
+    try {
+      await run(makeEngine([shard]), "SELECT avg(cpu), stddev(cpu), spread(cpu) WHERE host =~ /a|b/ AND time > now() - 1h GROUP BY time(5m, 1m), host");
+      expect(shard.requests).toEqual([
+        {
+          path: '/v1/aggregate',
+          tenant: undefined,
+          body: {
+            measurement: 'cpu',
+            field: 'value',
+            start: NOW - 3_600_000 + 1,
+            end: NOW + 1,
+            filters: [{ key: 'host', op: '=~', value: 'a|b' }],
+            window_ms: 300_000,
+            offset_ms: 60_000,
+            group_by: ['host'],
+            aggregates: ['count', 'sum', 'sumsq', 'min', 'max'],
+          },
+        },
+      ]);
+    } finally {
+      await shard.close();
+    }
+  });
+
+  it('answers SHOW statements from the union of the shards', async () => {
+    const engine = makeEngine(halves);
+    expect((await run(engine, 'SHOW MEASUREMENTS')).series).toEqual([{ name: 'cpu' }, { name: 'mem' }, { name: 'requests' }]);
+    expect((await run(engine, 'SHOW TAG KEYS FROM cpu')).series).toEqual([
+      { measurement: 'cpu', tagKey: 'host' },
+      { measurement: 'cpu', tagKey: 'region' },
+    ]);
+    expect((await run(engine, 'SHOW TAG VALUES FROM mem WITH KEY = region')).series).toEqual([
+      { measurement: 'mem', key: 'region', value: 'east' },
+      { measurement: 'mem', key: 'region', value: 'west' },
+    ]);
+  });
+});
+
+describe('shard failures', () => {
+  let healthy: StorageDouble;
+  let broken: StorageDouble;
+  const points = generatePoints(seededRandom(3), 200);
+
+  beforeEach(async () => {
+    healthy = await startStorageDouble(points);
+    broken = await startStorageDouble(points);
+  });
+  afterEach(async () => {
+    await Promise.all([healthy.close(), broken.close()]);
+  });
+
+  const failure = async (promise: Promise<unknown>) => {
+    try {
+      await promise;
+    } catch (error) {
+      return error as QueryError;
+    }
+    throw new Error('expected the query to fail');
+  };
+
+  it('fails with shard_failed naming the shard that answered 500', async () => {
+    broken.failWith = 500;
+    const error = await failure(run(makeEngine([healthy, broken]), 'SELECT count(cpu)'));
+    expect(error).toBeInstanceOf(QueryError);
+    expect(error.code).toBe('shard_failed');
+    expect(error.details).toEqual({ shard: broken.url });
+    expect(error.message).toContain('injected failure');
+  });
+
+  it('fails with shard_failed when a shard is down', async () => {
+    await broken.close();
+    const error = await failure(run(makeEngine([healthy, broken]), 'SELECT count(cpu)'));
+    expect(error.code).toBe('shard_failed');
+    expect(error.details).toEqual({ shard: broken.url });
+  });
+
+  it('fails with shard_timeout naming the slow shard', async () => {
+    broken.delayMs = 1000;
+    const error = await failure(run(makeEngine([healthy, broken], { shardTimeoutMs: 100 }), 'SELECT count(cpu)'));
+    expect(error.code).toBe('shard_timeout');
+    expect(error.details).toEqual({ shard: broken.url });
+  });
+
+  it('answers from the healthy shards with missing_shards when partial answers are allowed', async () => {
+    broken.failWith = 503;
+    const answer = await run(makeEngine([healthy, broken]), 'SELECT count(cpu)', true);
+    const alone = await run(makeEngine([healthy]), 'SELECT count(cpu)');
+    expect(answer.missing_shards).toEqual([broken.url]);
+    expect(answer.series).toEqual(alone.series);
+  });
+
+  it('stops the shard calls when the caller aborts', async () => {
+    broken.delayMs = 2000;
+    const controller = new AbortController();
+    const engine = makeEngine([healthy, broken]);
+    const pending = engine.run({ query: 'SELECT count(cpu)', allowPartial: false, signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('client disconnected')), 50);
+    const started = Date.now();
+    await expect(pending).rejects.toThrow('client disconnected');
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});

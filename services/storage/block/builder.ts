@@ -1,0 +1,155 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { deflateRawSync } from 'node:zlib';
+import { encodeChunk } from '../chunk/codec';
+import { rollup } from '../chunk/rollup';
+import type { Samples } from '../chunk/samples';
+import { encodeSummary, summarize } from '../chunk/summary';
+import { BinaryWriter } from '../encoding/binary';
+import { syncDirectory, writeFileSynced } from '../fileutil/fileutil';
+import type { SeriesIndex } from '../head/head';
+import { indexName, seriesKey, tagRecord, type SeriesLabels } from '../series/series';
+import { FORMAT_VERSION, encodeSeriesTable, type BlockMeta, type BlockSeries, type ChunkMeta } from './format';
+
+/** The tag index as blocks store it (index/'s TagIndex fits). */
+export interface EncodableIndex extends SeriesIndex {
+  encode(): Uint8Array;
+}
+
+export interface IndexCodec {
+  create(): EncodableIndex;
+  decode(bytes: Uint8Array): SeriesIndex;
+}
+
+export interface BlockLayout {
+  /** Samples per sealed chunk: larger compresses better, smaller lets more aggregations use whole-chunk summaries. */
+  samplesPerChunk: number;
+  /** Rollup tiers, e.g. 1 m, 5 m, 1 h. */
+  rollupWindowsMs: readonly number[];
+  /** A tier is kept for a series only when its rows summarise at least this many samples on average. */
+  minSamplesPerRollupRow: number;
+}
+
+export const defaultBlockLayout: BlockLayout = {
+  samplesPerChunk: 1024,
+  rollupWindowsMs: [60_000, 300_000, 3_600_000],
+  minSamplesPerRollupRow: 10,
+};
+
+interface PendingSeries {
+  key: string;
+  series: BlockSeries;
+}
+
+/**
+ * Builds one block: series are added with their samples for the block's range (in any order), encoded at once, so
+ * only the encoded bytes stay in memory; `write` puts the directory in place crash-safely.
+ */
+export class BlockBuilder {
+  private readonly pending: PendingSeries[] = [];
+  private readonly chunkParts: Uint8Array[] = [];
+  private chunkBytes = 0;
+  private readonly rollupParts: Uint8Array[] = [];
+  private rollupBytes = 0;
+  private sampleCount = 0;
+  private chunkCount = 0;
+
+  constructor(
+    private readonly layout: BlockLayout,
+    private readonly indexCodec: IndexCodec,
+  ) {}
+
+  get seriesCount(): number {
+    return this.pending.length;
+  }
+
+  addSeries(labels: SeriesLabels, samples: Samples): void {
+    const count = samples.timestamps.length;
+    if (count === 0) return;
+    const chunks: ChunkMeta[] = [];
+    for (let start = 0; start < count; start += this.layout.samplesPerChunk) {
+      const end = Math.min(count, start + this.layout.samplesPerChunk);
+      const part = { timestamps: samples.timestamps.subarray(start, end), values: samples.values.subarray(start, end) };
+      const bytes = encodeChunk(part);
+      chunks.push({
+        minTime: part.timestamps[0],
+        maxTime: part.timestamps[end - start - 1],
+        count: end - start,
+        offset: this.chunkBytes,
+        length: bytes.length,
+        summary: encodeSummary(summarize(part)),
+      });
+      this.chunkParts.push(bytes);
+      this.chunkBytes += bytes.length;
+    }
+    const rollups = [];
+    for (const windowMs of this.layout.rollupWindowsMs) {
+      const rows = rollup(samples, windowMs);
+      if (rows.starts.length === 0 || count / rows.starts.length < this.layout.minSamplesPerRollupRow) continue;
+      const bytes = encodeRollupRows(rows.starts, rows.summaries.map(encodeSummary), windowMs);
+      rollups.push({ windowMs, offset: this.rollupBytes, length: bytes.length });
+      this.rollupParts.push(bytes);
+      this.rollupBytes += bytes.length;
+    }
+    this.sampleCount += count;
+    this.chunkCount += chunks.length;
+    this.pending.push({ key: seriesKey(labels), series: { labels, chunks, rollups } });
+  }
+
+  /**
+   * Writes `<ulid>.tmp/` (every file fsynced, then the directory), renames it to `<ulid>/` and fsyncs the parent,
+   * as tsdb's LeveledCompactor.write does. A crash before the rename leaves only a `.tmp` that open() removes.
+   */
+  async write(
+    directory: string,
+    ulid: string,
+    range: { minTime: number; maxTime: number },
+    compaction: BlockMeta['compaction'],
+  ): Promise<BlockMeta> {
+    this.pending.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const index = this.indexCodec.create();
+    this.pending.forEach(({ series: { labels } }, id) =>
+      index.add(id, indexName(labels.tenant, labels.measurement, labels.field), tagRecord(labels.tags)),
+    );
+    const meta: BlockMeta = {
+      ulid,
+      minTime: range.minTime,
+      maxTime: range.maxTime,
+      stats: { series: this.pending.length, samples: this.sampleCount, chunks: this.chunkCount },
+      compaction,
+      version: FORMAT_VERSION,
+    };
+    const temporary = path.join(directory, `${ulid}.tmp`);
+    await fs.rm(temporary, { recursive: true, force: true });
+    await fs.mkdir(temporary, { recursive: true });
+    try {
+      await writeFileSynced(path.join(temporary, 'chunks'), Buffer.concat(this.chunkParts, this.chunkBytes));
+      await writeFileSynced(path.join(temporary, 'rollups'), Buffer.concat(this.rollupParts, this.rollupBytes));
+      await writeFileSynced(
+        path.join(temporary, 'series'),
+        encodeSeriesTable(this.pending.map((entry) => entry.series)),
+      );
+      await writeFileSynced(path.join(temporary, 'index'), index.encode());
+      await writeFileSynced(path.join(temporary, 'meta.json'), JSON.stringify(meta, null, 2));
+      await syncDirectory(temporary);
+      await fs.rename(temporary, path.join(directory, ulid));
+      await syncDirectory(directory);
+    } catch (error) {
+      await fs.rm(temporary, { recursive: true, force: true });
+      throw error;
+    }
+    return meta;
+  }
+}
+
+/** Rollup rows of one series and tier: count, first start, then each start as windows after the previous; deflated. */
+function encodeRollupRows(starts: Float64Array, summaries: Uint8Array[], windowMs: number): Uint8Array {
+  const writer = new BinaryWriter(64 + summaries.length * 48);
+  writer.writeUvarint(starts.length);
+  writer.writeVarint(starts[0]);
+  for (let index = 0; index < starts.length; index++) {
+    if (index > 0) writer.writeUvarint((starts[index] - starts[index - 1]) / windowMs);
+    writer.writeBytes(summaries[index]);
+  }
+  return deflateRawSync(writer.subarray(), { level: 6 });
+}

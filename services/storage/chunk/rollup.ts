@@ -1,0 +1,38 @@
+import { Samples } from './samples';
+import { Summary, summarize } from './summary';
+
+/** Rollup resolutions computed at block cut: long-range aggregations read these rows instead of raw points. */
+export const ROLLUP_WINDOWS_MS = [60_000, 300_000, 3_600_000] as const;
+
+export interface Rollup {
+  /** Start of each window (a multiple of the window since the epoch), ascending; only windows holding samples. */
+  starts: Float64Array;
+  summaries: Summary[];
+}
+
+/** One summary per epoch-aligned window of `windowMs` that holds at least one sample (NaN samples included). */
+export function rollup(samples: Samples, windowMs: number): Rollup {
+  if (!Number.isSafeInteger(windowMs) || windowMs <= 0)
+    throw new RangeError(`rollup window ${windowMs} ms is not a positive integer`);
+  const { timestamps } = samples;
+  const starts: number[] = [];
+  const summaries: Summary[] = [];
+  let from = 0;
+  while (from < timestamps.length) {
+    const start = windowStart(timestamps[from], windowMs);
+    const end = start + windowMs;
+    let to = from + 1;
+    while (to < timestamps.length && timestamps[to] < end) to++;
+    starts.push(start);
+    summaries.push(summarize(samples, from, to));
+    from = to;
+  }
+  return { starts: Float64Array.from(starts), summaries };
+}
+
+/** The epoch-aligned window holding `timestamp`, by exact remainder (a division can round across the boundary). */
+export function windowStart(timestamp: number, windowMs: number, offsetMs = 0): number {
+  let remainder = (timestamp - offsetMs) % windowMs;
+  if (remainder < 0) remainder += windowMs;
+  return timestamp - remainder;
+}

@@ -1,0 +1,201 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { seededRandom } from '../../kit/clock';
+import { createLogger } from '../../kit/logger';
+import { defaultBlockLayout } from '../block/builder';
+import type { Point } from '../series/series';
+import { Engine, type EngineOptions } from './engine';
+import { tagIndexCodec } from './index-codec';
+
+const HOUR = 3_600_000;
+const logger = createLogger('storage-test', 'error');
+
+async function openEngine(directory: string, overrides: Partial<EngineOptions> = {}, now = { value: 0 }) {
+  return Engine.open({
+    directory,
+    blockRangeMs: 2 * HOUR,
+    compactionRangesMs: [6 * HOUR, 24 * HOUR],
+    retentionMs: 0,
+    outOfOrderWindowMs: 10 * 60_000,
+    walSegmentBytes: 64 * 1024,
+    isSyncing: false,
+    layout: { ...defaultBlockLayout, samplesPerChunk: 120 },
+    indexCodec: tagIndexCodec,
+    createIndex: () => tagIndexCodec.create(),
+    clock: { now: () => now.value },
+    random: seededRandom(7),
+    logger,
+    ...overrides,
+  });
+}
+
+const temporaryDirectory = () => fs.mkdtemp(path.join(os.tmpdir(), 'engine-test-'));
+const point = (host: string, timestamp: number, value: number): Point => ({
+  measurement: 'cpu',
+  tags: [['host', host]],
+  fields: [['value', value]],
+  timestamp,
+});
+const selection = { measurement: 'cpu', field: 'value', matchers: [] };
+
+async function readAll(engine: Engine, tenant = 'default') {
+  const series = await engine.query(tenant, selection, -1e15, 1e15);
+  return series.map(({ labels, samples }) => ({
+    tags: labels.tags,
+    points: Array.from(samples.timestamps, (timestamp, index) => [timestamp, samples.values[index]]),
+  }));
+}
+
+/** Random writes over three days, with rewrites and out-of-order samples inside the window, in time order overall. */
+function randomWorkload(seed: number, count: number) {
+  const random = seededRandom(seed);
+  const batches: Point[][] = [];
+  let time = 0;
+  for (let batch = 0; batch < count; batch++) {
+    const points: Point[] = [];
+    time += Math.floor(random() * 8 * 60_000);
+    for (let index = 0; index < 20; index++) {
+      const jitter = Math.floor(random() * 5) * 60_000;
+      const timestamp = Math.max(0, time - jitter);
+      points.push(point(`h${Math.floor(random() * 5)}`, timestamp, Math.round(random() * 1000) / 10));
+    }
+    batches.push(points);
+  }
+  return batches;
+}
+
+/** The oracle: a map per series, last write wins, minus what the engine rejected. */
+function bruteForce(batches: Point[][], rejected: Set<string>) {
+  const bySeries = new Map<string, Map<number, number>>();
+  batches.forEach((points, batch) =>
+    points.forEach((entry, index) => {
+      if (rejected.has(`${batch}:${index}`)) return;
+      const host = entry.tags[0][1];
+      const series = bySeries.get(host) ?? new Map<number, number>();
+      series.set(entry.timestamp, entry.fields[0][1]);
+      bySeries.set(host, series);
+    }),
+  );
+  return [...bySeries.keys()].sort().map((host) => ({
+    tags: [['host', host]],
+    points: [...bySeries.get(host)!].sort((a, b) => a[0] - b[0]),
+  }));
+}
+
+describe('Engine', () => {
+  it('answers like a brute-force map through head cuts, compactions and a restart', async () => {
+    const directory = await temporaryDirectory();
+    let engine = await openEngine(directory);
+    const batches = randomWorkload(11, 800);
+    const rejected = new Set<string>();
+    for (const [batch, points] of batches.entries()) {
+      const result = await engine.write('default', points);
+      for (const rejection of result.rejections) rejected.add(`${batch}:${rejection.index}`);
+      if (batch % 100 === 0) await engine.maintain();
+    }
+    await engine.maintain();
+    // Compared as JSON: jest's deep equality is slow on tens of thousands of pairs.
+    const expected = JSON.stringify(bruteForce(batches, rejected));
+    expect(JSON.stringify(await readAll(engine))).toBe(expected);
+    const levels = engine.blockMetas.map((meta) => meta.compaction.level);
+    expect(levels).toContain(3);
+    await engine.close();
+    engine = await openEngine(directory);
+    expect(JSON.stringify(await readAll(engine))).toBe(expected);
+    await engine.close();
+  });
+
+  it('gives the same aggregates before and after compaction, and matches the raw samples', async () => {
+    const directory = await temporaryDirectory();
+    const engine = await openEngine(directory, { compactionRangesMs: [] });
+    const random = seededRandom(5);
+    for (let batchStart = 0; batchStart < 30 * HOUR; batchStart += 600_000) {
+      const points: Point[] = [];
+      for (let time = batchStart; time < batchStart + 600_000; time += 10_000)
+        for (const host of ['a', 'b', 'c']) points.push(point(host, time, Math.round(random() * 1000) / 10));
+      await engine.write('default', points);
+    }
+    await engine.maintain();
+    const spec = {
+      start: 1 * HOUR + 7_000,
+      end: 25 * HOUR - 3_000,
+      windowMs: 5 * 60_000,
+      offsetMs: 0,
+      groupBy: ['host'],
+      hasSketch: false,
+    };
+    const before = await engine.aggregate('default', selection, spec);
+    expect(before.stats.rollupRows).toBeGreaterThan(0);
+    const whole = await engine.aggregate('default', selection, { ...spec, windowMs: 0, groupBy: [] });
+    expect(whole.stats.chunkSummaries).toBeGreaterThan(0);
+    const raw = await engine.query('default', selection, spec.start, spec.end - 1);
+    const count = raw.reduce((total, series) => total + series.samples.timestamps.length, 0);
+    const sum = raw.reduce((total, series) => total + series.samples.values.reduce((a, b) => a + b, 0), 0);
+    expect(whole.groups[0].windows[0].count).toBe(count);
+    expect(whole.groups[0].windows[0].sum).toBeCloseTo(sum, 6);
+    const windowCounts = before.groups.map((group) => group.windows.reduce((total, window) => total + window.count, 0));
+    expect(windowCounts.reduce((a, b) => a + b, 0)).toBe(count);
+    await engine.close();
+
+    const compacted = await openEngine(directory);
+    await compacted.maintain();
+    expect(compacted.blockMetas.some((meta) => meta.compaction.level > 1)).toBe(true);
+    const after = await compacted.aggregate('default', selection, spec);
+    expect(after.groups.map((group) => group.windows.map((window) => window.count))).toEqual(
+      before.groups.map((group) => group.windows.map((window) => window.count)),
+    );
+    after.groups.forEach((group, index) =>
+      group.windows.forEach((window, windowIndex) => {
+        const previous = before.groups[index].windows[windowIndex];
+        expect(window).toEqual({ ...previous, sum: expect.any(Number), sumsq: expect.any(Number) });
+        expect(window.sum).toBeCloseTo(previous.sum, 6);
+      }),
+    );
+    await compacted.close();
+  });
+
+  it('deletes blocks past retention', async () => {
+    const directory = await temporaryDirectory();
+    const now = { value: 0 };
+    const engine = await openEngine(directory, { retentionMs: 6 * HOUR, compactionRangesMs: [] }, now);
+    const points: Point[] = [];
+    for (let time = 0; time < 12 * HOUR; time += 60_000) points.push(point('a', time, 1));
+    await engine.write('default', points);
+    await engine.maintain();
+    const oldest = Math.min(...engine.blockMetas.map((meta) => meta.minTime));
+    expect(oldest).toBe(0);
+    now.value = 12 * HOUR;
+    await engine.maintain();
+    expect(Math.min(...engine.blockMetas.map((meta) => meta.minTime))).toBe(6 * HOUR);
+    const [series] = await engine.query('default', selection, 0, 24 * HOUR);
+    expect(series.samples.timestamps[0]).toBe(6 * HOUR);
+    await engine.close();
+  });
+
+  it('keeps tenants apart in queries and metadata', async () => {
+    const engine = await openEngine(await temporaryDirectory());
+    await engine.write('default', [point('a', 1000, 1)]);
+    await engine.write('acme', [{ ...point('secret', 1000, 2), measurement: 'mem' }]);
+    expect(await engine.measurements('default')).toEqual(['cpu']);
+    expect(await engine.measurements('acme')).toEqual(['mem']);
+    expect(await engine.tagValues('default', 'cpu', 'host')).toEqual(['a']);
+    expect(await engine.query('default', { ...selection, measurement: 'mem' }, 0, 2000)).toEqual([]);
+    await engine.close();
+  });
+
+  it('restores applied queue offsets after a restart and after a WAL checkpoint', async () => {
+    const directory = await temporaryDirectory();
+    let engine = await openEngine(directory);
+    await engine.write('default', [point('a', 0, 1)], new Map([[0, 41]]));
+    await engine.write('default', [point('a', 3 * HOUR, 1)], new Map([[3, 7]]));
+    await engine.maintain();
+    await engine.close();
+    engine = await openEngine(directory);
+    expect([...engine.appliedOffsets].sort()).toEqual([
+      [0, 41],
+      [3, 7],
+    ]);
+    await engine.close();
+  });
+});
