@@ -6,8 +6,8 @@
  *  (b)      100 connections, 10,000 client ids, 10 metrics per request, into the queue double: accepted req/s, p50/p99
  *  (b')     the same with no queue reachable, so every batch is fsynced into the spool
  *
- * The service runs from the compiled CLI in its own process; the queue double (services/ingestion/testing) and the
- * load generator (autocannon) share this one. Figures go to stdout as a markdown table.
+ * The service, the queue double (services/ingestion/testing) and the bare server each run in their own process; the
+ * load generator (autocannon) runs in this one. Figures go to stdout as a markdown table.
  */
 import autocannon from 'autocannon';
 
@@ -15,7 +15,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, httpReady, spawnProcess, type ManagedProcess } from '../services/kit/testing/processes';
-import { QueueDouble } from '../services/ingestion/testing/queue-double';
 
 const args = process.argv.slice(2);
 const durationFlag = args.indexOf('--duration');
@@ -129,14 +128,28 @@ const startIngestion = (port: number, flags: string[]) =>
     },
   );
 
+/** The queue double in its own process, so parsing produce bodies does not slow the load generator down. */
+async function startQueueDouble(port: number): Promise<ManagedProcess> {
+  const module = JSON.stringify(path.resolve(__dirname, '../services/ingestion/testing/queue-double.js'));
+  const source = `new (require(${module}).QueueDouble)({ isRecording: false, port: ${port} }).start();`;
+  return spawnProcess('queue-double', process.execPath, ['-e', source], {
+    waitUntilReady: httpReady(`http://127.0.0.1:${port}/stats`),
+  });
+}
+
+const queueRecords = async (url: string) =>
+  ((await (await fetch(`${url}/stats`)).json()) as { records: number }).records;
+
 const round = (value: number) => Math.round(value).toLocaleString('en-US');
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-ingestion-'));
-  const queue = await new QueueDouble({ isRecording: false }).start();
   const rows: string[] = [];
   const started: ManagedProcess[] = [];
   try {
+    const queuePort = await freePort();
+    const queue = { url: `http://127.0.0.1:${queuePort}` };
+    started.push(await startQueueDouble(queuePort));
     const barePort = await freePort();
     started.push(await startBareServer(barePort));
     const ceiling = await load(`http://127.0.0.1:${barePort}`, 10_000, seconds);
@@ -147,9 +160,9 @@ async function main(): Promise<void> {
     started.push(ingestion);
     // The first 2 s drain every client's initial burst, so the measured window shows the steady rate alone.
     const limited = await load(`http://127.0.0.1:${port}`, 100, seconds, 2);
-    const recordsBefore = queue.recordCount;
+    const recordsBefore = await queueRecords(queue.url);
     const open = await load(`http://127.0.0.1:${port}`, 10_000, seconds);
-    const forwarded = queue.recordCount - recordsBefore;
+    const forwarded = (await queueRecords(queue.url)) - recordsBefore;
     await started.pop()!.stop();
 
     const spoolPort = await freePort();
@@ -184,7 +197,6 @@ async function main(): Promise<void> {
     );
   } finally {
     for (const process of started) await process.kill9();
-    await queue.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -34,7 +34,12 @@ const configSpec = {
     default: '',
     description: 'namespace to watch (empty: every namespace)',
   },
-  leaseName: { kind: 'string', env: 'LEASE_NAME', default: 'metricstream-operator', description: 'leader election Lease' },
+  leaseName: {
+    kind: 'string',
+    env: 'LEASE_NAME',
+    default: 'metricstream-operator',
+    description: 'leader election Lease',
+  },
   leaseNamespace: {
     kind: 'string',
     env: 'POD_NAMESPACE',
@@ -65,7 +70,7 @@ const configSpec = {
     kind: 'string',
     env: 'QUEUE_ADMIN_URL',
     default: 'http://{name}.{namespace}.svc:8081',
-    description: "admin API of a QueueCluster; {name} and {namespace} are replaced (default: its client Service)",
+    description: 'admin API of a QueueCluster; {name} and {namespace} are replaced (default: its client Service)',
   },
   alertingUrl: {
     kind: 'string',
@@ -79,7 +84,12 @@ const configSpec = {
     default: 'metricstream-query-shards',
     description: "ConfigMap (per namespace) holding the query engine's shards.json",
   },
-  relistPeriod: { kind: 'duration', env: 'RELIST_PERIOD', default: 300_000, description: 'full relist (resync) period' },
+  relistPeriod: {
+    kind: 'duration',
+    env: 'RELIST_PERIOD',
+    default: 300_000,
+    description: 'full relist (resync) period',
+  },
   watchSilence: {
     kind: 'duration',
     env: 'WATCH_SILENCE',
@@ -96,7 +106,8 @@ const configSpec = {
     kind: 'duration',
     env: 'FINALIZER_TIMEOUT',
     default: 300_000,
-    description: "how long a deleted AlertRule waits for an unreachable alerting service before its finalizer is released",
+    description:
+      'how long a deleted AlertRule waits for an unreachable alerting service before its finalizer is released',
   },
   maxCatchUpLag: {
     kind: 'int',
@@ -136,7 +147,10 @@ export const operatorService = defineService({
     const clusters = informer<QueueCluster>(resources.queueCluster);
     const shards = informer<StorageShard>(resources.storageShard);
     const rules = informer<AlertRule>(resources.alertRule);
-    const statefulSets = informer<KubeObject>(resources.statefulSet, 'app.kubernetes.io/managed-by=metricstream-operator');
+    const statefulSets = informer<KubeObject>(
+      resources.statefulSet,
+      'app.kubernetes.io/managed-by=metricstream-operator',
+    );
 
     const controller = (name: string, reconcile: ConstructorParameters<typeof Controller>[1]) =>
       new Controller(name, reconcile, scheduler, defaultControllerLimiter(), logger, metrics);

@@ -14,7 +14,7 @@ set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 envtest_dir="$repo_root/scripts/envtest"
-# shellcheck source=envtest/versions.env
+# shellcheck source-path=SCRIPTDIR source=envtest/versions.env
 source "$envtest_dir/versions.env"
 
 tools_root=${METRICSTREAM_TOOLS:-$HOME/.cache/metricstream-tools}

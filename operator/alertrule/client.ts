@@ -45,7 +45,11 @@ export function httpAlertingClient(baseUrl: string, timeoutMs = 5000): AlertingC
       if (response.status === 400 || response.status === 422) {
         const error = (response.body as { error?: { code?: string; message?: string; position?: number } })?.error;
         const position = error?.position !== undefined ? ` (at position ${error.position})` : '';
-        return { kind: 'invalid', code: error?.code ?? 'invalid_rule', message: `${error?.message ?? response.text}${position}` };
+        return {
+          kind: 'invalid',
+          code: error?.code ?? 'invalid_rule',
+          message: `${error?.message ?? response.text}${position}`,
+        };
       }
       throw unavailable('PUT', path, response.status, response.text);
     },
@@ -59,7 +63,9 @@ export function httpAlertingClient(baseUrl: string, timeoutMs = 5000): AlertingC
     async alerts() {
       const response = await request('GET', '/alerts');
       if (response.status !== 200) throw unavailable('GET', '/alerts', response.status, response.text);
-      return ((response.body as { alerts?: AlertEntry[] })?.alerts ?? []).filter((alert) => typeof alert?.rule === 'string');
+      return ((response.body as { alerts?: AlertEntry[] })?.alerts ?? []).filter(
+        (alert) => typeof alert?.rule === 'string',
+      );
     },
   };
 }

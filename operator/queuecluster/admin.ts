@@ -21,7 +21,11 @@ export class QueueAdminError extends Error {
 async function call(url: string, init: RequestInit, timeoutMs: number): Promise<unknown> {
   const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   const text = await response.text();
-  if (!response.ok) throw new QueueAdminError(response.status, `${init.method ?? 'GET'} ${url}: ${response.status} ${text.slice(0, 300)}`);
+  if (!response.ok)
+    throw new QueueAdminError(
+      response.status,
+      `${init.method ?? 'GET'} ${url}: ${response.status} ${text.slice(0, 300)}`,
+    );
   return text ? JSON.parse(text) : undefined;
 }
 

@@ -53,6 +53,17 @@ export function membersOf(view: ClusterView): string[] {
   return [...new Set(view.partitions.flatMap((partition) => partition.members))].sort();
 }
 
+/**
+ * Peers that are members of every partition's group. A membership change is committed partition by partition, so
+ * an interrupted add leaves a peer in some groups only; it is added again until it is in all of them.
+ */
+export function fullMembersOf(view: ClusterView): Set<string> {
+  const [first, ...rest] = view.partitions;
+  return new Set(
+    (first?.members ?? []).filter((member) => rest.every((partition) => partition.members.includes(member))),
+  );
+}
+
 export const leadsAnyPartition = (view: ClusterView, id: string) =>
   view.partitions.some((partition) => partition.leader === id);
 
@@ -80,7 +91,10 @@ export function planQueueCluster(input: PlanInput): Plan {
   // A new pod template must never reach the StatefulSet with a low partition: its controller would restart every
   // peer at once. Until the rolling restart below picks peers one by one, the partition stays at the top.
   const isTemplateChanging = statefulSet.configHash !== undefined && statefulSet.configHash !== input.desiredConfigHash;
-  const keep = { replicas: current, partition: isTemplateChanging ? current : Math.min(statefulSet.partition, current) };
+  const keep = {
+    replicas: current,
+    partition: isTemplateChanging ? current : Math.min(statefulSet.partition, current),
+  };
 
   if (desiredReplicas > current)
     return {
@@ -89,13 +103,16 @@ export function planQueueCluster(input: PlanInput): Plan {
     };
 
   if (view) {
-    const members = new Set(membersOf(view));
+    const members = fullMembersOf(view);
     for (let ordinal = 0; ordinal < current; ordinal++) {
       if (members.has(id(ordinal)) || ordinal >= desiredReplicas) continue;
       if (ordinal >= statefulSet.readyReplicas)
         return {
           statefulSet: keep,
-          progress: { reason: 'WaitingForPeer', message: `waiting for peer ${id(ordinal)} to be ready before adding it` },
+          progress: {
+            reason: 'WaitingForPeer',
+            message: `waiting for peer ${id(ordinal)} to be ready before adding it`,
+          },
         };
       return {
         statefulSet: keep,
@@ -122,7 +139,10 @@ export function planQueueCluster(input: PlanInput): Plan {
     if (!leaving)
       return {
         statefulSet: { replicas: desiredReplicas, partition: Math.min(keep.partition, desiredReplicas) },
-        progress: { reason: 'ScalingDown', message: `shrinking the StatefulSet from ${current} to ${desiredReplicas} peers` },
+        progress: {
+          reason: 'ScalingDown',
+          message: `shrinking the StatefulSet from ${current} to ${desiredReplicas} peers`,
+        },
       };
     const remaining = members.filter((member) => member !== leaving.member);
     const reachable = new Set(view.peers.filter((peer) => peer.reachable).map((peer) => peer.id));

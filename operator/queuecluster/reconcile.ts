@@ -112,11 +112,20 @@ export function queueClusterReconciler(deps: QueueClusterDependencies): Reconcil
     await deps.client.apply(resources.service, makePeersService(cluster));
     await deps.client.apply(resources.service, makeClientService(cluster));
     await deps.client.apply(resources.podDisruptionBudget, makePodDisruptionBudget(cluster));
-    const applied = await deps.client.apply(resources.statefulSet, makeStatefulSet(cluster, plan.statefulSet, deps.build));
+    const applied = await deps.client.apply(
+      resources.statefulSet,
+      makeStatefulSet(cluster, plan.statefulSet, deps.build),
+    );
 
     if (plan.action) {
       await deps.admin.perform(baseUrl, plan.action);
-      deps.recorder.record(resources.queueCluster, cluster, 'Normal', actionEvents[plan.action.kind], describeAction(plan.action));
+      deps.recorder.record(
+        resources.queueCluster,
+        cluster,
+        'Normal',
+        actionEvents[plan.action.kind],
+        describeAction(plan.action),
+      );
     }
     const previousProgress = findCondition(cluster.status?.conditions, 'Progressing');
     if (plan.refusal && previousProgress?.reason !== plan.refusal.reason)

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes objects and HTTP bodies are read as untyped JSON in tests. */
 import { configHash, makeConfigMap, makeStatefulSet, peerOrdinal, quantityBytes, restartSettings } from './resources';
 import type { QueueCluster } from './types';
 
@@ -10,7 +11,11 @@ const cluster = (spec: Partial<QueueCluster['spec']> = {}): QueueCluster => ({
 
 describe('QueueCluster builders', () => {
   test('the StatefulSet names its peers through the headless Service and carries the config hash', () => {
-    const statefulSet = makeStatefulSet(cluster(), { replicas: 3, partition: 0 }, { defaultImage: 'metricstream:1' }) as any;
+    const statefulSet = makeStatefulSet(
+      cluster(),
+      { replicas: 3, partition: 0 },
+      { defaultImage: 'metricstream:1' },
+    ) as any;
     expect(statefulSet.spec.serviceName).toBe('events-peers');
     expect(statefulSet.spec.template.metadata.annotations['metricstream.io/config-hash']).toBe(
       configHash(restartSettings(cluster())),

@@ -105,7 +105,10 @@ export const configHash = (settings: Record<string, string>) =>
  * operator's admin calls), so a scale must not restart them.
  */
 export function makeConfigMap(cluster: QueueCluster, replicas: number): KubeObject {
-  const peers = Array.from({ length: replicas }, (_, ordinal) => `${peerId(cluster, ordinal)}=${peerUrl(cluster, ordinal)}`);
+  const peers = Array.from(
+    { length: replicas },
+    (_, ordinal) => `${peerId(cluster, ordinal)}=${peerUrl(cluster, ordinal)}`,
+  );
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -176,7 +179,12 @@ export function makeStatefulSet(cluster: QueueCluster, shape: StatefulSetShape, 
           annotations: { [configHashAnnotation]: configHash(restartSettings(cluster)) },
         },
         spec: {
-          securityContext: { runAsNonRoot: true, runAsUser: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 10001,
+            fsGroup: 10001,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
           terminationGracePeriodSeconds: 60,
           containers: [
             {

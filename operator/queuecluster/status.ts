@@ -19,7 +19,8 @@ export function computeStatus(cluster: QueueCluster, observed: ObservedState, no
   for (const partition of view?.partitions ?? [])
     if (partition.leader) partitionLeaders[partition.leader] = (partitionLeaders[partition.leader] ?? 0) + 1;
   const leaderless = view?.partitions.filter((partition) => !partition.leader).length ?? 0;
-  const unreachable = view?.peers.filter((peer) => !peer.reachable && members.includes(peer.id)).map((peer) => peer.id) ?? [];
+  const unreachable =
+    view?.peers.filter((peer) => !peer.reachable && members.includes(peer.id)).map((peer) => peer.id) ?? [];
 
   const ready: Omit<Condition, 'lastTransitionTime'> = !view
     ? { type: 'Ready', status: 'False', reason: 'ClusterUnreachable', message: "the queue's /cluster did not answer" }
@@ -32,7 +33,12 @@ export function computeStatus(cluster: QueueCluster, observed: ObservedState, no
         }
       : leaderless > 0
         ? { type: 'Ready', status: 'False', reason: 'NoLeader', message: `${leaderless} partitions have no leader` }
-        : { type: 'Ready', status: 'True', reason: 'AllPeersReady', message: `${members.length} members, every partition led` };
+        : {
+            type: 'Ready',
+            status: 'True',
+            reason: 'AllPeersReady',
+            message: `${members.length} members, every partition led`,
+          };
   const progressing: Omit<Condition, 'lastTransitionTime'> = plan.refusal
     ? { type: 'Progressing', status: 'False', reason: plan.refusal.reason, message: plan.refusal.message }
     : plan.progress
@@ -41,7 +47,12 @@ export function computeStatus(cluster: QueueCluster, observed: ObservedState, no
   const degraded: Omit<Condition, 'lastTransitionTime'> = plan.refusal
     ? { type: 'Degraded', status: 'True', reason: plan.refusal.reason, message: plan.refusal.message }
     : unreachable.length > 0
-      ? { type: 'Degraded', status: 'True', reason: 'MembersUnreachable', message: `unreachable: ${unreachable.join(', ')}` }
+      ? {
+          type: 'Degraded',
+          status: 'True',
+          reason: 'MembersUnreachable',
+          message: `unreachable: ${unreachable.join(', ')}`,
+        }
       : { type: 'Degraded', status: 'False', reason: 'Healthy', message: 'every member is reachable' };
 
   return {

@@ -1,7 +1,13 @@
 import { isSameJson, mergeConditions } from './conditions';
 
 describe('mergeConditions', () => {
-  const ready = { type: 'Ready', status: 'True' as const, reason: 'AllPeersReady', message: 'ok', observedGeneration: 2 };
+  const ready = {
+    type: 'Ready',
+    status: 'True' as const,
+    reason: 'AllPeersReady',
+    message: 'ok',
+    observedGeneration: 2,
+  };
 
   test('an unchanged status keeps its transition time, so recomputing writes nothing', () => {
     const first = mergeConditions(undefined, [ready], Date.UTC(2026, 0, 1));

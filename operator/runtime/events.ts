@@ -43,7 +43,13 @@ export class KubeEventRecorder implements EventRecorder {
       lastTimestamp: timestamp,
       count: 1,
     };
-    this.logger.info('event', { object: `${namespace}/${object.metadata.name}`, kind: resource.kind, type, reason, message });
+    this.logger.info('event', {
+      object: `${namespace}/${object.metadata.name}`,
+      kind: resource.kind,
+      type,
+      reason,
+      message,
+    });
     this.client.create(resources.event, event as unknown as KubeObject).catch((error: unknown) => {
       this.logger.warn('could not record event', { reason, error: String(error) });
     });

@@ -187,7 +187,9 @@ export class Informer<T extends KubeObject> {
     this.cancelWatchdog?.();
     this.cancelWatchdog = this.options.scheduler.schedule(this.options.silenceMs, () => {
       if (generation !== this.generation) return;
-      this.options.onError?.(new Error(`watch of ${this.options.resource.plural} silent for ${this.options.silenceMs} ms`));
+      this.options.onError?.(
+        new Error(`watch of ${this.options.resource.plural} silent for ${this.options.silenceMs} ms`),
+      );
       void this.relist();
     });
   }

@@ -284,7 +284,9 @@ export class HttpKubeClient implements KubeClient {
           }
         });
       });
-      request.on('timeout', () => request.destroy(new Error(`${method} ${path}: timed out after ${this.timeoutMs} ms`)));
+      request.on('timeout', () =>
+        request.destroy(new Error(`${method} ${path}: timed out after ${this.timeoutMs} ms`)),
+      );
       request.on('error', reject);
       request.end(body);
     });

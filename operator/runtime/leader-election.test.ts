@@ -15,7 +15,10 @@ describe('decideLease', () => {
 
   test("follows another holder until the Lease expires by this replica's own observation", () => {
     expect(decideLease(lease, 'a', 14_999, 0, 15_000)).toEqual({ kind: 'follow', holder: 'b' });
-    expect(decideLease(lease, 'a', 15_000, 0, 15_000)).toMatchObject({ kind: 'acquire', spec: { leaseTransitions: 3 } });
+    expect(decideLease(lease, 'a', 15_000, 0, 15_000)).toMatchObject({
+      kind: 'acquire',
+      spec: { leaseTransitions: 3 },
+    });
   });
 
   test('renews its own Lease', () => {
@@ -44,7 +47,8 @@ function leaseStore() {
     },
     async replace(_resource: unknown, object: KubeObject) {
       if (isDown) throw new Error('connection refused');
-      if (object.metadata.resourceVersion !== stored?.metadata.resourceVersion) throw new KubeError(409, 'Conflict', 'stale');
+      if (object.metadata.resourceVersion !== stored?.metadata.resourceVersion)
+        throw new KubeError(409, 'Conflict', 'stale');
       stored = { ...(object as Lease), metadata: { ...object.metadata, resourceVersion: String(++version) } };
       return structuredClone(stored);
     },

@@ -17,9 +17,7 @@ export interface Lease extends KubeObject {
 export const microTime = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
 export type LeaseDecision =
-  | { kind: 'acquire'; spec: LeaseSpec }
-  | { kind: 'renew'; spec: LeaseSpec }
-  | { kind: 'follow'; holder: string };
+  { kind: 'acquire'; spec: LeaseSpec } | { kind: 'renew'; spec: LeaseSpec } | { kind: 'follow'; holder: string };
 
 /**
  * Decides what to do with the Lease as last read. Expiry is judged from when this process saw the record change
@@ -165,7 +163,11 @@ export class LeaderElector {
     const body: Lease = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { name, namespace, resourceVersion: current?.metadata.resourceVersion ?? this.observed?.resourceVersion },
+      metadata: {
+        name,
+        namespace,
+        resourceVersion: current?.metadata.resourceVersion ?? this.observed?.resourceVersion,
+      },
       spec,
     };
     const written =

@@ -68,28 +68,41 @@ async function reconcileShard(deps: StorageShardDependencies, shard: StorageShar
   const readyReplicas = readyReplicasOf(applied);
   const cluster = deps.clusters.get(`${shard.metadata.namespace}/${shard.spec.queueCluster}`);
   const generation = shard.metadata.generation;
-  const ready =
-    !cluster
-      ? { status: 'False' as const, reason: 'QueueClusterNotFound', message: `QueueCluster ${shard.spec.queueCluster} does not exist` }
-      : cluster.spec.partitions !== shard.spec.partitions
-        ? {
-            status: 'False' as const,
-            reason: 'PartitionMismatch',
-            message: `shard expects ${shard.spec.partitions} partitions, QueueCluster ${shard.spec.queueCluster} has ${cluster.spec.partitions}`,
-          }
-        : readyReplicas < 1
-          ? { status: 'False' as const, reason: 'NotReady', message: 'the storage pod is not ready' }
-          : { status: 'True' as const, reason: 'Ready', message: 'serving its partitions' };
+  const ready = !cluster
+    ? {
+        status: 'False' as const,
+        reason: 'QueueClusterNotFound',
+        message: `QueueCluster ${shard.spec.queueCluster} does not exist`,
+      }
+    : cluster.spec.partitions !== shard.spec.partitions
+      ? {
+          status: 'False' as const,
+          reason: 'PartitionMismatch',
+          message: `shard expects ${shard.spec.partitions} partitions, QueueCluster ${shard.spec.queueCluster} has ${cluster.spec.partitions}`,
+        }
+      : readyReplicas < 1
+        ? { status: 'False' as const, reason: 'NotReady', message: 'the storage pod is not ready' }
+        : { status: 'True' as const, reason: 'Ready', message: 'serving its partitions' };
   const status: StorageShardStatus = {
     observedGeneration: generation,
     shard: `${shard.spec.index}/${shard.spec.count}`,
     readyReplicas,
     url: shardUrl(shard),
     partitions: shardPartitions(shard.spec.index, shard.spec.count, shard.spec.partitions),
-    conditions: mergeConditions(shard.status?.conditions, [{ type: 'Ready', ...ready, observedGeneration: generation }], deps.now()),
+    conditions: mergeConditions(
+      shard.status?.conditions,
+      [{ type: 'Ready', ...ready, observedGeneration: generation }],
+      deps.now(),
+    ),
   };
   const previous = shard.status?.conditions?.find((condition) => condition.type === 'Ready');
   if (previous?.status !== ready.status && ready.status === 'True')
-    deps.recorder.record(resources.storageShard, shard, 'Normal', 'ShardReady', `shard ${status.shard} is ready and listed for the query engine`);
+    deps.recorder.record(
+      resources.storageShard,
+      shard,
+      'Normal',
+      'ShardReady',
+      `shard ${status.shard} is ready and listed for the query engine`,
+    );
   await applyStatusIfChanged(deps.client, resources.storageShard, shard, status);
 }

@@ -6,9 +6,20 @@ describe('StorageShard builders', () => {
   });
 
   test('the shards file lists ready shards in index order, one per index, of the prevailing count', () => {
-    const entry = (index: number, count: number, isReady = true, url = `http://s${index}-${count}`) => ({ index, count, url, isReady });
+    const entry = (index: number, count: number, isReady = true, url = `http://s${index}-${count}`) => ({
+      index,
+      count,
+      url,
+      isReady,
+    });
     expect(
-      shardsDocument([entry(1, 2), entry(0, 2), entry(0, 3), entry(1, 2, true, 'http://dup'), entry(0, 2, false, 'http://a')]),
+      shardsDocument([
+        entry(1, 2),
+        entry(0, 2),
+        entry(0, 3),
+        entry(1, 2, true, 'http://dup'),
+        entry(0, 2, false, 'http://a'),
+      ]),
     ).toEqual({ shards: ['http://s0-2', 'http://dup'] });
     expect(shardsDocument([])).toEqual({ shards: [] });
   });

@@ -72,7 +72,12 @@ export function makeStatefulSet(shard: StorageShard, options: BuildOptions): Kub
       template: {
         metadata: { labels: commonLabels(shard) },
         spec: {
-          securityContext: { runAsNonRoot: true, runAsUser: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 10001,
+            fsGroup: 10001,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
           terminationGracePeriodSeconds: 60,
           containers: [
             {

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes objects and HTTP bodies are read as untyped JSON in tests. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ClusterView } from '../queuecluster/types';
@@ -64,13 +65,16 @@ export async function startQueueAdminDouble(initialMembers: string[], partitions
     const removal = /^\/v1\/cluster\/members\/(.+)$/.exec(call.path);
     if (call.method === 'DELETE' && removal) {
       const id = decodeURIComponent(removal[1]);
-      if (state.leaders.includes(id)) return { status: 409, body: { error: { code: 'is_leader', message: `${id} leads` } } };
+      if (state.leaders.includes(id))
+        return { status: 409, body: { error: { code: 'is_leader', message: `${id} leads` } } };
       state.members = state.members.filter((member) => member !== id);
       return { status: 200, body: { ok: true } };
     }
     if (call.method === 'POST' && call.path === '/v1/cluster/transfer-leadership') {
       const others = state.members.filter((member) => member !== call.body.from);
-      state.leaders = state.leaders.map((leader, index) => (leader === call.body.from ? others[index % others.length] : leader));
+      state.leaders = state.leaders.map((leader, index) =>
+        leader === call.body.from ? others[index % others.length] : leader,
+      );
       return { status: 200, body: { ok: true } };
     }
     return { status: 404, body: { error: { code: 'not_found', message: call.path } } };
@@ -94,7 +98,9 @@ export async function startAlertingDouble() {
     }
     if (match && call.method === 'DELETE') {
       const existed = rules.delete(decodeURIComponent(match[1]));
-      return existed ? { status: 204 } : { status: 404, body: { error: { code: 'rule_not_found', message: 'no rule' } } };
+      return existed
+        ? { status: 204 }
+        : { status: 404, body: { error: { code: 'rule_not_found', message: 'no rule' } } };
     }
     return { status: 404, body: { error: { code: 'not_found', message: call.path } } };
   });

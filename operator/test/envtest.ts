@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes objects and HTTP bodies are read as untyped JSON in tests. */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -45,19 +46,65 @@ export interface EnvTest {
   kubeconfigPath: string;
   client: HttpKubeClient;
   /** Raw authenticated request, for what the operator's client does not expose (e.g. the scale subresource). */
-  request(method: string, urlPath: string, body?: unknown, contentType?: string): Promise<{ status: number; body: any }>;
+  request(
+    method: string,
+    urlPath: string,
+    body?: unknown,
+    contentType?: string,
+  ): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 }
 
 function makeCertificates(dir: string): void {
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=envtest-ca']);
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=envtest-ca',
+  ]);
   fs.writeFileSync(
     path.join(dir, 'serving.ext'),
     'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
   );
-  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'serving.key', '-out', 'serving.csr', '-subj', '/CN=127.0.0.1']);
-  run(['x509', '-req', '-in', 'serving.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'serving.crt', '-days', '2', '-extfile', 'serving.ext']);
+  run([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'serving.key',
+    '-out',
+    'serving.csr',
+    '-subj',
+    '/CN=127.0.0.1',
+  ]);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'serving.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'serving.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'serving.ext',
+  ]);
   run(['genrsa', '-out', 'sa.key', '2048']);
   run(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub']);
 }
@@ -80,14 +127,21 @@ export async function startEnvTest(tools: ToolPaths): Promise<EnvTest> {
         'etcd',
         tools.etcd,
         [
-          '--data-dir', path.join(dir, 'etcd'),
-          '--listen-client-urls', `http://127.0.0.1:${clientPort}`,
-          '--advertise-client-urls', `http://127.0.0.1:${clientPort}`,
-          '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
-          '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
-          '--initial-cluster', `default=http://127.0.0.1:${peerPort}`,
+          '--data-dir',
+          path.join(dir, 'etcd'),
+          '--listen-client-urls',
+          `http://127.0.0.1:${clientPort}`,
+          '--advertise-client-urls',
+          `http://127.0.0.1:${clientPort}`,
+          '--listen-peer-urls',
+          `http://127.0.0.1:${peerPort}`,
+          '--initial-advertise-peer-urls',
+          `http://127.0.0.1:${peerPort}`,
+          '--initial-cluster',
+          `default=http://127.0.0.1:${peerPort}`,
           '--unsafe-no-fsync',
-          '--log-level', 'error',
+          '--log-level',
+          'error',
         ],
         {
           waitUntilReady: () =>
@@ -154,7 +208,11 @@ export async function startEnvTest(tools: ToolPaths): Promise<EnvTest> {
         ],
         {
           waitUntilReady: () =>
-            waitFor(async () => (await request('GET', '/readyz')).status === 200 || undefined, 90_000, 'kube-apiserver /readyz'),
+            waitFor(
+              async () => (await request('GET', '/readyz')).status === 200 || undefined,
+              90_000,
+              'kube-apiserver /readyz',
+            ),
         },
       ),
     );
@@ -165,7 +223,12 @@ export async function startEnvTest(tools: ToolPaths): Promise<EnvTest> {
       yaml.dump({
         apiVersion: 'v1',
         kind: 'Config',
-        clusters: [{ name: 'envtest', cluster: { server: `https://127.0.0.1:${apiPort}`, 'certificate-authority-data': ca.toString('base64') } }],
+        clusters: [
+          {
+            name: 'envtest',
+            cluster: { server: `https://127.0.0.1:${apiPort}`, 'certificate-authority-data': ca.toString('base64') },
+          },
+        ],
         users: [{ name: 'admin', user: { token } }],
         contexts: [{ name: 'envtest', context: { cluster: 'envtest', user: 'admin' } }],
         'current-context': 'envtest',
@@ -175,7 +238,9 @@ export async function startEnvTest(tools: ToolPaths): Promise<EnvTest> {
     await installCrds(request);
     return { dir, kubeconfigPath, client, request, stop: stopAll };
   } catch (error) {
-    const output = processes.map((running) => `--- ${running.name}\n${running.output.join('').slice(-3000)}`).join('\n');
+    const output = processes
+      .map((running) => `--- ${running.name}\n${running.output.join('').slice(-3000)}`)
+      .join('\n');
     await stopAll();
     throw new Error(`envtest did not start: ${(error as Error).message}\n${output}`, { cause: error });
   }
@@ -184,10 +249,14 @@ export async function startEnvTest(tools: ToolPaths): Promise<EnvTest> {
 async function installCrds(request: EnvTest['request']): Promise<void> {
   const crdDir = path.join(repoRoot, 'crds');
   const names: string[] = [];
-  for (const file of fs.readdirSync(crdDir).filter((name) => name.endsWith('.yaml')).sort()) {
+  for (const file of fs
+    .readdirSync(crdDir)
+    .filter((name) => name.endsWith('.yaml'))
+    .sort()) {
     const crd = yaml.load(fs.readFileSync(path.join(crdDir, file), 'utf8')) as KubeObject;
     const created = await request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
-    if (created.status !== 201) throw new Error(`CRD ${file} was refused: ${JSON.stringify(created.body).slice(0, 2000)}`);
+    if (created.status !== 201)
+      throw new Error(`CRD ${file} was refused: ${JSON.stringify(created.body).slice(0, 2000)}`);
     names.push(crd.metadata.name);
   }
   for (const name of names)
@@ -195,7 +264,9 @@ async function installCrds(request: EnvTest['request']): Promise<void> {
       async () => {
         const { body } = await request('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`);
         const conditions = (body?.status?.conditions ?? []) as { type: string; status: string }[];
-        return conditions.some((condition) => condition.type === 'Established' && condition.status === 'True') || undefined;
+        return (
+          conditions.some((condition) => condition.type === 'Established' && condition.status === 'True') || undefined
+        );
       },
       30_000,
       `CRD ${name} to be established`,

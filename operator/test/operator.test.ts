@@ -1,5 +1,15 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes objects and HTTP bodies are read as untyped JSON in tests. */
 import fs from 'node:fs';
-import { cliPath, freePort, spawnProcess, waitFor, type ManagedProcess } from '../../services/kit/testing/processes';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  cliPath,
+  freePort,
+  spawnProcess,
+  startService,
+  waitFor,
+  type ManagedProcess,
+} from '../../services/kit/testing/processes';
 import { resources, resourcePath, type KubeObject, type Resource } from '../runtime/kube';
 import { findTools, startEnvTest, type EnvTest } from './envtest';
 import { startAlertingDouble, startQueueAdminDouble } from './doubles';
@@ -36,24 +46,40 @@ describeEnvTest('operator against a real kube-apiserver', () => {
       identity,
       process.execPath,
       [
-        cliPath, 'operator',
-        '--port', String(port),
-        '--kubeconfig', env.kubeconfigPath,
-        '--namespace', namespace,
-        '--identity', identity,
-        '--queue-admin-url', queue.url,
-        '--alerting-url', alerting.url,
-        '--lease-duration', '4s',
-        '--renew-deadline', '3s',
-        '--retry-period', '500ms',
-        '--refresh-period', '1s',
-        '--finalizer-timeout', '3s',
+        cliPath,
+        'operator',
+        '--port',
+        String(port),
+        '--kubeconfig',
+        env.kubeconfigPath,
+        '--namespace',
+        namespace,
+        '--identity',
+        identity,
+        '--queue-admin-url',
+        queue.url,
+        '--alerting-url',
+        alerting.url,
+        '--lease-duration',
+        '4s',
+        '--renew-deadline',
+        '3s',
+        '--retry-period',
+        '500ms',
+        '--refresh-period',
+        '1s',
+        '--finalizer-timeout',
+        '3s',
         ...extra,
       ],
       {
         env: { LOG_LEVEL: 'warn' },
         waitUntilReady: () =>
-          waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok || undefined, 30_000, `${identity} ready`),
+          waitFor(
+            async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok || undefined,
+            30_000,
+            `${identity} ready`,
+          ),
       },
     );
     operators.push(operator);
@@ -67,7 +93,10 @@ describeEnvTest('operator against a real kube-apiserver', () => {
       .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
 
   const events = async (reason: string) => {
-    const { body } = await env.request('GET', `${resourcePath(resources.event, namespace)}?fieldSelector=reason%3D${reason}`);
+    const { body } = await env.request(
+      'GET',
+      `${resourcePath(resources.event, namespace)}?fieldSelector=reason%3D${reason}`,
+    );
     return body.items as { message: string; involvedObject: { name: string } }[];
   };
 
@@ -96,7 +125,9 @@ describeEnvTest('operator against a real kube-apiserver', () => {
     expect(even.status).toBe(422);
     expect(even.body.message).toContain('replicas must be odd');
 
-    expect((await create(resources.queueCluster, queueCluster('fixed', { replicas: 1, partitions: 12 }))).status).toBe(201);
+    expect((await create(resources.queueCluster, queueCluster('fixed', { replicas: 1, partitions: 12 }))).status).toBe(
+      201,
+    );
     const repartitioned = await mergePatch(resources.queueCluster, 'fixed', { spec: { partitions: 24 } });
     expect(repartitioned.status).toBe(422);
     expect(repartitioned.body.message).toContain('partitions is immutable');
@@ -130,28 +161,40 @@ describeEnvTest('operator against a real kube-apiserver', () => {
   test('a QueueCluster and a StorageShard yield exactly the expected objects, each owned by its resource', async () => {
     await startOperator('operator-a');
     expect(
-      (await create(resources.queueCluster, {
-        apiVersion: 'metricstream.io/v1alpha1',
-        kind: 'QueueCluster',
-        metadata: { name: 'events' },
-        spec: { replicas: 3 },
-      })).status,
+      (
+        await create(resources.queueCluster, {
+          apiVersion: 'metricstream.io/v1alpha1',
+          kind: 'QueueCluster',
+          metadata: { name: 'events' },
+          spec: { replicas: 3 },
+        })
+      ).status,
     ).toBe(201);
     expect(
-      (await create(resources.storageShard, {
-        apiVersion: 'metricstream.io/v1alpha1',
-        kind: 'StorageShard',
-        metadata: { name: 'shard-0' },
-        spec: { index: 0, count: 1, queueCluster: 'events' },
-      })).status,
+      (
+        await create(resources.storageShard, {
+          apiVersion: 'metricstream.io/v1alpha1',
+          kind: 'StorageShard',
+          metadata: { name: 'shard-0' },
+          spec: { index: 0, count: 1, queueCluster: 'events' },
+        })
+      ).status,
     ).toBe(201);
-    const cluster = await waitFor(async () => {
-      const current = await get(resources.queueCluster, 'events');
-      return current.status?.memberCount === 3 ? current : undefined;
-    }, 20_000, 'QueueCluster status with the members');
+    const cluster = await waitFor(
+      async () => {
+        const current = await get(resources.queueCluster, 'events');
+        return current.status?.memberCount === 3 ? current : undefined;
+      },
+      20_000,
+      'QueueCluster status with the members',
+    );
 
     const owned = async (resource: Resource) => {
-      const { items } = await env.client.list(resource, namespace, 'app.kubernetes.io/managed-by=metricstream-operator');
+      const { items } = await env.client.list(
+        resource,
+        namespace,
+        'app.kubernetes.io/managed-by=metricstream-operator',
+      );
       return items.filter((item) => item.metadata.ownerReferences?.some((owner) => owner.uid === cluster.metadata.uid));
     };
     const names = async (resource: Resource) => (await owned(resource)).map((item) => item.metadata.name).sort();
@@ -159,7 +202,12 @@ describeEnvTest('operator against a real kube-apiserver', () => {
     expect(await names(resources.service)).toEqual(['events', 'events-peers']);
     expect(await names(resources.configMap)).toEqual(['events-config']);
     expect(await names(resources.podDisruptionBudget)).toEqual(['events']);
-    for (const resource of [resources.statefulSet, resources.service, resources.configMap, resources.podDisruptionBudget])
+    for (const resource of [
+      resources.statefulSet,
+      resources.service,
+      resources.configMap,
+      resources.podDisruptionBudget,
+    ])
       for (const item of await owned(resource))
         expect(item.metadata.ownerReferences).toEqual([
           {
@@ -178,18 +226,36 @@ describeEnvTest('operator against a real kube-apiserver', () => {
     expect((await get<{ spec: any }>(resources.podDisruptionBudget, 'events')).spec.maxUnavailable).toBe(1);
     expect(cluster.status.members).toEqual(['events-0', 'events-1', 'events-2']);
     expect(cluster.status.partitionLeaders).toEqual({ 'events-0': 4, 'events-1': 4, 'events-2': 4 });
-    expect(condition(cluster, 'Ready')).toMatchObject({ status: 'False', reason: 'PeersNotReady', observedGeneration: 1 });
+    expect(condition(cluster, 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'PeersNotReady',
+      observedGeneration: 1,
+    });
     expect(queue.calls).toEqual([]);
 
     const shard = await waitFor(() => tryGet(resources.statefulSet, 'shard-0'), 10_000, 'shard StatefulSet');
-    expect(shard.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'StorageShard', name: 'shard-0', controller: true });
+    expect(shard.metadata.ownerReferences?.[0]).toMatchObject({
+      kind: 'StorageShard',
+      name: 'shard-0',
+      controller: true,
+    });
     expect(await tryGet(resources.service, 'shard-0')).toBeDefined();
     const shardsFile = async () =>
-      JSON.parse((await get<{ data: Record<string, string> }>(resources.configMap, 'metricstream-query-shards')).data['shards.json']);
-    expect(await waitFor(() => tryGet(resources.configMap, 'metricstream-query-shards'), 10_000, 'shards ConfigMap')).toBeDefined();
+      JSON.parse(
+        (await get<{ data: Record<string, string> }>(resources.configMap, 'metricstream-query-shards')).data[
+          'shards.json'
+        ],
+      );
+    expect(
+      await waitFor(() => tryGet(resources.configMap, 'metricstream-query-shards'), 10_000, 'shards ConfigMap'),
+    ).toBeDefined();
     expect(await shardsFile()).toEqual({ shards: [] });
     await mergePatch(resources.statefulSet, 'shard-0', { status: { replicas: 1, readyReplicas: 1 } }, 'status');
-    await waitFor(async () => (await shardsFile()).shards.length === 1 || undefined, 10_000, 'the ready shard to be listed');
+    await waitFor(
+      async () => (await shardsFile()).shards.length === 1 || undefined,
+      10_000,
+      'the ready shard to be listed',
+    );
     expect(await shardsFile()).toEqual({ shards: ['http://shard-0.default.svc:8082'] });
     expect(condition(await get(resources.storageShard, 'shard-0'), 'Ready')).toMatchObject({ status: 'True' });
   });
@@ -198,16 +264,26 @@ describeEnvTest('operator against a real kube-apiserver', () => {
     await env.request(
       'PATCH',
       `${resourcePath(resources.statefulSet, namespace, 'events')}?fieldManager=someone-else`,
-      { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'events', annotations: { 'example.com/owner': 'team-a' } } },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        metadata: { name: 'events', annotations: { 'example.com/owner': 'team-a' } },
+      },
       'application/apply-patch+yaml',
     );
     const before = await get<{ spec: any }>(resources.statefulSet, 'events');
     const hashBefore = before.spec.template.metadata.annotations['metricstream.io/config-hash'];
     await mergePatch(resources.queueCluster, 'events', { spec: { fsyncPolicy: 'always' } });
-    const changed = await waitFor(async () => {
-      const current = await get<{ spec: any }>(resources.statefulSet, 'events');
-      return current.spec.template.metadata.annotations['metricstream.io/config-hash'] !== hashBefore ? current : undefined;
-    }, 10_000, 'the new config hash');
+    const changed = await waitFor(
+      async () => {
+        const current = await get<{ spec: any }>(resources.statefulSet, 'events');
+        return current.spec.template.metadata.annotations['metricstream.io/config-hash'] !== hashBefore
+          ? current
+          : undefined;
+      },
+      10_000,
+      'the new config hash',
+    );
     // The new template arrives frozen: no peer may restart until the operator picks it.
     expect(changed.spec.updateStrategy.rollingUpdate.partition).toBe(3);
     expect(changed.metadata.annotations?.['example.com/owner']).toBe('team-a');
@@ -216,11 +292,20 @@ describeEnvTest('operator against a real kube-apiserver', () => {
     expect((await get<{ data: any }>(resources.configMap, 'events-config')).data.QUEUE_FSYNC).toBe('always');
 
     // Stand in for the StatefulSet controller: every pod restarted and ready.
-    await mergePatch(resources.statefulSet, 'events', { status: { replicas: 3, readyReplicas: 3, updatedReplicas: 3 } }, 'status');
-    await waitFor(async () => {
-      const current = await get<{ spec: any }>(resources.statefulSet, 'events');
-      return current.spec.updateStrategy.rollingUpdate.partition === 0 || undefined;
-    }, 20_000, 'the rolling restart to finish');
+    await mergePatch(
+      resources.statefulSet,
+      'events',
+      { status: { replicas: 3, readyReplicas: 3, updatedReplicas: 3 } },
+      'status',
+    );
+    await waitFor(
+      async () => {
+        const current = await get<{ spec: any }>(resources.statefulSet, 'events');
+        return current.spec.updateStrategy.rollingUpdate.partition === 0 || undefined;
+      },
+      20_000,
+      'the rolling restart to finish',
+    );
     // Leadership left each peer before it was restarted, highest ordinal first.
     expect(queue.calls.map((call) => `${call.method} ${call.path} ${call.body?.from ?? ''}`.trim())).toEqual([
       'POST /v1/cluster/transfer-leadership events-2',
@@ -230,29 +315,56 @@ describeEnvTest('operator against a real kube-apiserver', () => {
 
     const settled = await get(resources.statefulSet, 'events');
     await new Promise((resolve) => setTimeout(resolve, 2500));
-    expect((await get(resources.statefulSet, 'events')).metadata.resourceVersion).toBe(settled.metadata.resourceVersion);
+    expect((await get(resources.statefulSet, 'events')).metadata.resourceVersion).toBe(
+      settled.metadata.resourceVersion,
+    );
     expect((await get(resources.statefulSet, 'events')).metadata.annotations?.['example.com/owner']).toBe('team-a');
   });
 
   test('scaling 3 to 5 grows the StatefulSet and then adds each new peer as a Raft member', async () => {
     queue.calls.length = 0;
     expect((await mergePatch(resources.queueCluster, 'events', { spec: { replicas: 5 } }, 'scale')).status).toBe(200);
-    await waitFor(async () => (await get<{ spec: any }>(resources.statefulSet, 'events')).spec.replicas === 5 || undefined, 10_000, 'replicas 5');
+    await waitFor(
+      async () => (await get<{ spec: any }>(resources.statefulSet, 'events')).spec.replicas === 5 || undefined,
+      10_000,
+      'replicas 5',
+    );
     expect(queue.calls).toEqual([]);
-    await mergePatch(resources.statefulSet, 'events', { status: { replicas: 5, readyReplicas: 5, updatedReplicas: 5 } }, 'status');
+    await mergePatch(
+      resources.statefulSet,
+      'events',
+      { status: { replicas: 5, readyReplicas: 5, updatedReplicas: 5 } },
+      'status',
+    );
     await waitFor(() => queue.state.members.length === 5 || undefined, 15_000, 'five members');
     expect(queue.calls).toEqual([
-      { method: 'POST', path: '/v1/cluster/members', body: { id: 'events-3', url: 'http://events-3.events-peers.default.svc:8081' } },
-      { method: 'POST', path: '/v1/cluster/members', body: { id: 'events-4', url: 'http://events-4.events-peers.default.svc:8081' } },
+      {
+        method: 'POST',
+        path: '/v1/cluster/members',
+        body: { id: 'events-3', url: 'http://events-3.events-peers.default.svc:8081' },
+      },
+      {
+        method: 'POST',
+        path: '/v1/cluster/members',
+        body: { id: 'events-4', url: 'http://events-4.events-peers.default.svc:8081' },
+      },
     ]);
-    await waitFor(async () => (await get(resources.queueCluster, 'events')).status?.memberCount === 5 || undefined, 10_000, 'status members');
+    await waitFor(
+      async () => (await get(resources.queueCluster, 'events')).status?.memberCount === 5 || undefined,
+      10_000,
+      'status members',
+    );
   });
 
   test('scaling 5 to 3 moves leadership, removes the members, and only then shrinks the StatefulSet', async () => {
     queue.state.leaders = queue.state.leaders.map((_, index) => `events-${index % 5}`);
     queue.calls.length = 0;
     await mergePatch(resources.queueCluster, 'events', { spec: { replicas: 3 } });
-    await waitFor(async () => (await get<{ spec: any }>(resources.statefulSet, 'events')).spec.replicas === 3 || undefined, 20_000, 'replicas 3');
+    await waitFor(
+      async () => (await get<{ spec: any }>(resources.statefulSet, 'events')).spec.replicas === 3 || undefined,
+      20_000,
+      'replicas 3',
+    );
     expect(queue.state.members).toEqual(['events-0', 'events-1', 'events-2']);
     expect(queue.calls.map((call) => `${call.method} ${call.path} ${call.body?.from ?? ''}`.trim())).toEqual([
       'POST /v1/cluster/transfer-leadership events-4',
@@ -266,22 +378,35 @@ describeEnvTest('operator against a real kube-apiserver', () => {
   });
 
   test('a scale-down that would lose quorum is refused with a condition and an Event, and the rest still reconciles', async () => {
-    await mergePatch(resources.statefulSet, 'events', { status: { replicas: 3, readyReplicas: 3, updatedReplicas: 3 } }, 'status');
+    await mergePatch(
+      resources.statefulSet,
+      'events',
+      { status: { replicas: 3, readyReplicas: 3, updatedReplicas: 3 } },
+      'status',
+    );
     queue.state.unreachable = new Set(['events-0', 'events-1']);
     queue.calls.length = 0;
     await mergePatch(resources.queueCluster, 'events', { spec: { replicas: 1 } });
-    const refused = await waitFor(async () => {
-      const current = await get(resources.queueCluster, 'events');
-      return condition(current, 'Progressing')?.reason === 'QuorumAtRisk' ? current : undefined;
-    }, 15_000, 'the refusal condition');
-    expect(condition(refused, 'Progressing')).toMatchObject({ status: 'False', observedGeneration: refused.metadata.generation });
+    const refused = await waitFor(
+      async () => {
+        const current = await get(resources.queueCluster, 'events');
+        return condition(current, 'Progressing')?.reason === 'QuorumAtRisk' ? current : undefined;
+      },
+      15_000,
+      'the refusal condition',
+    );
+    expect(condition(refused, 'Progressing')).toMatchObject({
+      status: 'False',
+      observedGeneration: refused.metadata.generation,
+    });
     expect(condition(refused, 'Progressing').message).toContain('0 of 2 remaining members are reachable');
     expect(condition(refused, 'Degraded')).toMatchObject({ status: 'True', reason: 'QuorumAtRisk' });
     expect((await events('ScaleDownRefused')).length).toBe(1);
 
     await mergePatch(resources.queueCluster, 'events', { spec: { retention: { duration: '3d' } } });
     await waitFor(
-      async () => (await get<{ data: any }>(resources.configMap, 'events-config')).data.QUEUE_RETENTION === '3d' || undefined,
+      async () =>
+        (await get<{ data: any }>(resources.configMap, 'events-config')).data.QUEUE_RETENTION === '3d' || undefined,
       10_000,
       'the retention change to reach the ConfigMap',
     );
@@ -292,7 +417,8 @@ describeEnvTest('operator against a real kube-apiserver', () => {
     queue.state.unreachable = new Set();
     await mergePatch(resources.queueCluster, 'events', { spec: { replicas: 3 } });
     await waitFor(
-      async () => condition(await get(resources.queueCluster, 'events'), 'Progressing')?.reason !== 'QuorumAtRisk' || undefined,
+      async () =>
+        condition(await get(resources.queueCluster, 'events'), 'Progressing')?.reason !== 'QuorumAtRisk' || undefined,
       10_000,
       'the refusal to clear',
     );
@@ -306,10 +432,14 @@ describeEnvTest('operator against a real kube-apiserver', () => {
       spec: { query, duration: '5m', severity: 'critical', channels: ['slack'] },
     });
     expect((await create(resources.alertRule, rule('avg(cpu_usage) > 80'))).status).toBe(201);
-    const synced = await waitFor(async () => {
-      const current = await get(resources.alertRule, 'high-cpu');
-      return condition(current, 'Synced')?.status === 'True' ? current : undefined;
-    }, 15_000, 'Synced=True');
+    const synced = await waitFor(
+      async () => {
+        const current = await get(resources.alertRule, 'high-cpu');
+        return condition(current, 'Synced')?.status === 'True' ? current : undefined;
+      },
+      15_000,
+      'Synced=True',
+    );
     expect(synced.metadata.finalizers).toEqual(['metricstream.io/alerting-rule']);
     expect(synced.status).toMatchObject({ ruleName: 'default-high-cpu', state: 'inactive' });
     expect(alerting.rules.get('default-high-cpu')).toMatchObject({
@@ -321,17 +451,25 @@ describeEnvTest('operator against a real kube-apiserver', () => {
     });
 
     alerting.alerts.push({ rule: 'default-high-cpu', state: 'firing', value: 91.5 });
-    await waitFor(async () => {
-      const current = await get(resources.alertRule, 'high-cpu');
-      return current.status?.state === 'firing' && current.status?.value === 91.5 ? current : undefined;
-    }, 10_000, 'state firing from /alerts');
+    await waitFor(
+      async () => {
+        const current = await get(resources.alertRule, 'high-cpu');
+        return current.status?.state === 'firing' && current.status?.value === 91.5 ? current : undefined;
+      },
+      10_000,
+      'state firing from /alerts',
+    );
     alerting.alerts.length = 0;
 
     await mergePatch(resources.alertRule, 'high-cpu', { spec: { query: 'avg((cpu_usage) > 80' } });
-    const invalid = await waitFor(async () => {
-      const current = await get(resources.alertRule, 'high-cpu');
-      return condition(current, 'Synced')?.status === 'False' ? current : undefined;
-    }, 10_000, 'Synced=False');
+    const invalid = await waitFor(
+      async () => {
+        const current = await get(resources.alertRule, 'high-cpu');
+        return condition(current, 'Synced')?.status === 'False' ? current : undefined;
+      },
+      10_000,
+      'Synced=False',
+    );
     expect(condition(invalid, 'Synced')).toMatchObject({
       reason: 'InvalidRule',
       message: 'parse_error: unexpected "(" (at position 3)',
@@ -339,10 +477,92 @@ describeEnvTest('operator against a real kube-apiserver', () => {
     });
 
     await mergePatch(resources.alertRule, 'high-cpu', { spec: { query: 'avg(cpu_usage) > 90' } });
-    await waitFor(async () => alerting.rules.get('default-high-cpu')?.query === 'avg(cpu_usage) > 90' || undefined, 10_000, 'update');
+    await waitFor(
+      async () => alerting.rules.get('default-high-cpu')?.query === 'avg(cpu_usage) > 90' || undefined,
+      10_000,
+      'update',
+    );
     await env.request('DELETE', resourcePath(resources.alertRule, namespace, 'high-cpu'));
-    await waitFor(async () => (await tryGet(resources.alertRule, 'high-cpu')) === undefined || undefined, 10_000, 'deletion');
+    await waitFor(
+      async () => (await tryGet(resources.alertRule, 'high-cpu')) === undefined || undefined,
+      10_000,
+      'deletion',
+    );
     expect(alerting.rules.has('default-high-cpu')).toBe(false);
+  });
+
+  test('an AlertRule round trip against the real alerting and query processes', async () => {
+    const realNamespace = 'alerts-real';
+    await env.request('POST', '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: realNamespace },
+    });
+    const [queryPort, alertingPort] = [await freePort(), await freePort()];
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'operator-alerting-'));
+    const services = [
+      await startService('query', queryPort, ['--storage-urls', `http://127.0.0.1:${await freePort()}`]),
+      await startService('alerting', alertingPort, [
+        '--query-url',
+        `http://127.0.0.1:${queryPort}`,
+        '--data-dir',
+        dataDir,
+      ]),
+    ];
+    const alertingUrl = `http://127.0.0.1:${alertingPort}`;
+    const operator = await startOperator('operator-real-alerting', [
+      '--namespace',
+      realNamespace,
+      '--lease-name',
+      'operator-real-alerting',
+      '--alerting-url',
+      alertingUrl,
+    ]);
+    const path_ = resourcePath(resources.alertRule, realNamespace, 'high-cpu');
+    const read = async () => (await env.request('GET', path_)).body;
+    const remoteRule = async () => {
+      const response = await fetch(`${alertingUrl}/rules/alerts-real-high-cpu`);
+      return response.status === 200 ? ((await response.json()) as { query: string; duration: string }) : undefined;
+    };
+    try {
+      const created = await env.request('POST', resourcePath(resources.alertRule, realNamespace), {
+        apiVersion: 'metricstream.io/v1alpha1',
+        kind: 'AlertRule',
+        metadata: { name: 'high-cpu' },
+        spec: { query: 'avg(cpu_usage) > 80', duration: '5m', severity: 'critical', labels: { team: 'infra' } },
+      });
+      expect(created.status).toBe(201);
+      await waitFor(async () => condition(await read(), 'Synced')?.status === 'True' || undefined, 15_000, 'synced');
+      expect(await remoteRule()).toMatchObject({ query: 'avg(cpu_usage) > 80', duration: '5m' });
+      expect((await read()).status).toMatchObject({ state: 'inactive', ruleName: 'alerts-real-high-cpu' });
+
+      await env.request('PATCH', path_, { spec: { query: 'avg((cpu_usage) > 80' } }, 'application/merge-patch+json');
+      const invalid = await waitFor(
+        async () => {
+          const current = await read();
+          return condition(current, 'Synced')?.status === 'False' ? current : undefined;
+        },
+        15_000,
+        'Synced=False from the real alerting service',
+      );
+      expect(condition(invalid, 'Synced').reason).toBe('InvalidRule');
+      expect(condition(invalid, 'Synced').message).toMatch(/^parse_error: .+ \(at position \d+\)$/);
+
+      await env.request('PATCH', path_, { spec: { query: 'avg(cpu_usage) > 95' } }, 'application/merge-patch+json');
+      await waitFor(
+        async () => (await remoteRule())?.query === 'avg(cpu_usage) > 95' || undefined,
+        15_000,
+        'the update',
+      );
+      await env.request('DELETE', path_);
+      await waitFor(async () => (await env.request('GET', path_)).status === 404 || undefined, 15_000, 'deletion');
+      expect(await remoteRule()).toBeUndefined();
+    } finally {
+      await operator.process.stop();
+      operators.splice(operators.indexOf(operator.process), 1);
+      for (const service of services) await service.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   test('a restarted operator changes no object', async () => {
@@ -352,10 +572,22 @@ describeEnvTest('operator against a real kube-apiserver', () => {
       metadata: { name: 'error-rate' },
       spec: { query: 'sum(http_errors) > 5' },
     });
-    await waitFor(async () => condition(await get(resources.alertRule, 'error-rate'), 'Synced')?.status === 'True' || undefined, 10_000, 'synced');
+    await waitFor(
+      async () => condition(await get(resources.alertRule, 'error-rate'), 'Synced')?.status === 'True' || undefined,
+      10_000,
+      'synced',
+    );
     const snapshot = async () => {
       const versions: Record<string, string> = {};
-      for (const resource of [resources.queueCluster, resources.storageShard, resources.alertRule, resources.statefulSet, resources.service, resources.configMap, resources.podDisruptionBudget]) {
+      for (const resource of [
+        resources.queueCluster,
+        resources.storageShard,
+        resources.alertRule,
+        resources.statefulSet,
+        resources.service,
+        resources.configMap,
+        resources.podDisruptionBudget,
+      ]) {
         const { items } = await env.client.list(resource, namespace);
         for (const item of items) versions[`${resource.kind}/${item.metadata.name}`] = item.metadata.resourceVersion!;
       }
@@ -365,7 +597,11 @@ describeEnvTest('operator against a real kube-apiserver', () => {
     const before = await snapshot();
     await operators[0].stop();
     const restarted = await startOperator('operator-a-restarted');
-    await waitFor(async () => reconcileCount(await restarted.metrics()) >= 6 || undefined, 20_000, 'reconciles after restart');
+    await waitFor(
+      async () => reconcileCount(await restarted.metrics()) >= 6 || undefined,
+      20_000,
+      'reconciles after restart',
+    );
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(await snapshot()).toEqual(before);
   });
@@ -382,21 +618,40 @@ describeEnvTest('operator against a real kube-apiserver', () => {
       metadata: { name: 'latency' },
       spec: { query: 'avg(latency_ms) > 250' },
     });
-    await waitFor(async () => condition(await get(resources.alertRule, 'latency'), 'Synced')?.status === 'True' || undefined, 10_000, 'synced by the leader');
+    await waitFor(
+      async () => condition(await get(resources.alertRule, 'latency'), 'Synced')?.status === 'True' || undefined,
+      10_000,
+      'synced by the leader',
+    );
     const standbyMetrics = await standby.metrics();
     expect(reconcileCount(standbyMetrics)).toBe(0);
     expect(standbyMetrics).toMatch(/^metricstream_operator_leader\{[^}]*\} 0$/m);
 
     await leader.stop();
-    await waitFor(async () => /^metricstream_operator_leader\{[^}]*\} 1$/m.test(await standby.metrics()) || undefined, 10_000, 'takeover');
-    expect((await env.client.get<{ spec: any } & KubeObject>(resources.lease, namespace, 'metricstream-operator')).spec.holderIdentity).toBe('operator-b');
-    await waitFor(async () => reconcileCount(await standby.metrics()) > 0 || undefined, 10_000, 'the new leader reconciling');
+    await waitFor(
+      async () => /^metricstream_operator_leader\{[^}]*\} 1$/m.test(await standby.metrics()) || undefined,
+      10_000,
+      'takeover',
+    );
+    expect(
+      (await env.client.get<{ spec: any } & KubeObject>(resources.lease, namespace, 'metricstream-operator')).spec
+        .holderIdentity,
+    ).toBe('operator-b');
+    await waitFor(
+      async () => reconcileCount(await standby.metrics()) > 0 || undefined,
+      10_000,
+      'the new leader reconciling',
+    );
   });
 
   test('a deleted AlertRule does not hang when the alerting service is gone: the finalizer is released with an Event', async () => {
     await alerting.close();
     await env.request('DELETE', resourcePath(resources.alertRule, namespace, 'latency'));
-    await waitFor(async () => (await tryGet(resources.alertRule, 'latency')) === undefined || undefined, 20_000, 'release');
+    await waitFor(
+      async () => (await tryGet(resources.alertRule, 'latency')) === undefined || undefined,
+      20_000,
+      'release',
+    );
     const released = await events('FinalizerReleased');
     expect(released.map((event) => event.involvedObject.name)).toEqual(['latency']);
   });

@@ -16,7 +16,6 @@ export const ErrorCode = {
   ChannelFromFile: 'channel_from_file',
   InvalidFilter: 'invalid_filter',
   QueryEngineUnavailable: 'query_engine_unavailable',
-  NotLeader: 'not_leader',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -32,7 +31,6 @@ const STATUS: Record<ErrorCode, number> = {
   channel_from_file: 409,
   invalid_filter: 400,
   query_engine_unavailable: 503,
-  not_leader: 503,
 };
 
 /** A rule that cannot be accepted. `position` is a 0-based offset into `query` when the condition is at fault. */

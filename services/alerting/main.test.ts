@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers from the API are checked by shape, not typed */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,7 +41,9 @@ async function startAlerting(extra: string[] = []) {
     ],
     {},
   );
-  const service = await alertingService.start(config, createLogger('alerting', 'error'));
+  const logger = createLogger('alerting', 'error');
+  logger.silent = true;
+  const service = await alertingService.start(config, logger);
   running.push(service);
   const base = `http://127.0.0.1:${port}`;
   const call = async (method: string, url: string, body?: unknown) => {
@@ -350,7 +353,7 @@ describe('scheduling', () => {
 
   test('a refused delivery is not retried; an unknown channel is recorded as failed', async () => {
     const { call } = await startAlerting();
-    receiver.failNext('/webhook', 5, 400);
+    receiver.failNext('/webhook?token=QUERYSECRET', 5, 400);
     await call('POST', '/channels', {
       name: 'hook',
       type: 'webhook',
@@ -372,8 +375,10 @@ describe('scheduling', () => {
       ['nowhere', 1, 'no channel named "nowhere"'],
     ]);
     expect(receiver.refused).toHaveLength(1);
-    const alert = (await call('GET', '/alerts')).body.alerts[0];
-    expect(alert.lastNotification).toMatchObject({ status: 'failed' });
+    const alert = await waitFor(async () =>
+      (await call('GET', '/alerts')).body.alerts.find((one: any) => one.lastNotification),
+    );
+    expect(alert.lastNotification).toMatchObject({ status: 'failed', attempts: 1 });
     expect((await call('GET', '/channels/hook')).body.settings.url).toBe(`${receiver.url}/webhook?********`);
     expect((await call('GET', '/notifications?limit=0')).body.error.code).toBe('invalid_filter');
     expect((await call('GET', '/alerts?state=burning')).body.error.code).toBe('invalid_filter');

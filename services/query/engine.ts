@@ -61,7 +61,8 @@ export class QueryEngine {
       switch (plan.kind) {
         case 'select': {
           const { cache, cacheTtlMs } = this.options;
-          const key = cache && cacheTtlMs > 0 ? cacheKey(plan, request.tenant ?? DEFAULT_TENANT, cacheTtlMs) : undefined;
+          const key =
+            cache && cacheTtlMs > 0 ? cacheKey(plan, request.tenant ?? DEFAULT_TENANT, cacheTtlMs) : undefined;
           const cached = key ? await cache!.get(key) : undefined;
           if (cached !== undefined) return { body: cached, isCached: true };
           const answer = await this.options.executor.select(plan, context);

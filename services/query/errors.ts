@@ -23,9 +23,7 @@ export const ErrorCode = {
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 export type ParseErrorCode =
-  | typeof ErrorCode.ParseError
-  | typeof ErrorCode.UnknownFunction
-  | typeof ErrorCode.InvalidDuration;
+  typeof ErrorCode.ParseError | typeof ErrorCode.UnknownFunction | typeof ErrorCode.InvalidDuration;
 
 /** A problem in the query text: where (0-based character offset) and what was expected there. */
 export class ParseError extends Error {

@@ -52,7 +52,13 @@ const configSpec = {
     default: 3_600_000,
     description: 'range of a query with no lower time bound (ending at its upper bound or now)',
   },
-  maxSeries: { kind: 'int', env: 'MAX_SERIES', default: 10_000, min: 1, description: 'most series (groups) in one answer' },
+  maxSeries: {
+    kind: 'int',
+    env: 'MAX_SERIES',
+    default: 10_000,
+    min: 1,
+    description: 'most series (groups) in one answer',
+  },
   maxPoints: {
     kind: 'int',
     env: 'MAX_POINTS',
@@ -72,7 +78,8 @@ const configSpec = {
     env: 'EXACT_POINTS_LIMIT',
     default: 100_000,
     min: 0,
-    description: 'percentiles are exact (raw points) up to this many points in range, DDSketch (1% relative error) above',
+    description:
+      'percentiles are exact (raw points) up to this many points in range, DDSketch (1% relative error) above',
   },
   mergeWorkers: {
     kind: 'int',
@@ -133,7 +140,9 @@ export const queryService = defineService({
       registers: [registry],
     });
     const pool =
-      config.mergeWorkers > 0 ? new MergePool(path.join(__dirname, 'executor/merge-worker.js'), config.mergeWorkers) : undefined;
+      config.mergeWorkers > 0
+        ? new MergePool(path.join(__dirname, 'executor/merge-worker.js'), config.mergeWorkers)
+        : undefined;
     const executor = new Executor({
       shards: () => shards.list(),
       shardTimeoutMs: config.shardTimeout,

@@ -51,7 +51,13 @@ describe('query HTTP API', () => {
       { measurement: 'cpu_usage', tags: { host: 'server01' }, fields: { value: 70 }, timestamp: NOW - 10 * 60_000 },
       { measurement: 'cpu_usage', tags: { host: 'server01' }, fields: { value: 81 }, timestamp: NOW - 9 * 60_000 },
       { measurement: 'cpu_usage', tags: { host: 'server02' }, fields: { value: 20 }, timestamp: NOW - 9 * 60_000 },
-      { measurement: 'cpu_usage', tags: { host: 'server01' }, fields: { value: 99 }, timestamp: NOW - 9 * 60_000, tenant: 'team-a' },
+      {
+        measurement: 'cpu_usage',
+        tags: { host: 'server01' },
+        fields: { value: 99 },
+        timestamp: NOW - 9 * 60_000,
+        tenant: 'team-a',
+      },
     ]);
   });
   afterEach(async () => {
@@ -65,7 +71,8 @@ describe('query HTTP API', () => {
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
     });
-    return { status: response.status, headers: response.headers, body: await response.json() };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return { status: response.status, headers: response.headers, body: (await response.json()) as any };
   };
 
   const DESIGN_QUERY = "SELECT avg(cpu_usage) WHERE host='server01' AND time > now() - 1h GROUP BY time(5m) fill(none)";
@@ -100,9 +107,9 @@ describe('query HTTP API', () => {
       }),
     );
     expect((await post('/query', { query: 'SELECT nope(cpu)' })).body.error.code).toBe('unknown_function');
-    expect((await post('/query', { query: 'SELECT avg(cpu) WHERE time > now() AND time < now() - 1h' })).body.error.code).toBe(
-      'empty_time_range',
-    );
+    expect(
+      (await post('/query', { query: 'SELECT avg(cpu) WHERE time > now() AND time < now() - 1h' })).body.error.code,
+    ).toBe('empty_time_range');
     expect((await post('/query', { nope: 1 })).body.error.code).toBe('invalid_request');
   });
 
@@ -127,7 +134,9 @@ describe('query HTTP API', () => {
 
   it('validates without running', async () => {
     await start();
-    expect(await post('/v1/validate', { query: DESIGN_QUERY })).toEqual(expect.objectContaining({ status: 200, body: { ok: true } }));
+    expect(await post('/v1/validate', { query: DESIGN_QUERY })).toEqual(
+      expect.objectContaining({ status: 200, body: { ok: true } }),
+    );
     expect((await post('/v1/validate', { query: 'SELECT avg(x) GROUP BY time(0s)' })).body.error).toEqual(
       expect.objectContaining({ code: 'invalid_duration', position: 28 }),
     );

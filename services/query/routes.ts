@@ -49,7 +49,10 @@ export function addQueryRoutes(app: Express, options: RouteOptions): void {
         signal: disconnectSignal(res),
       });
       options.onCache(outcome.isCached ? 'hit' : 'miss');
-      res.status(200).type('application/json').setHeader('X-Cache', outcome.isCached ? 'hit' : 'miss');
+      res
+        .status(200)
+        .type('application/json')
+        .setHeader('X-Cache', outcome.isCached ? 'hit' : 'miss');
       res.send(outcome.body);
     } catch (error) {
       throw toHttpError(error);
@@ -70,7 +73,11 @@ export function addQueryRoutes(app: Express, options: RouteOptions): void {
     route(async (req, res) => {
       const queries: unknown = req.body?.queries;
       if (!Array.isArray(queries) || queries.length > MAX_BATCH || queries.some((query) => typeof query !== 'string'))
-        throw new ApiError(400, ErrorCode.InvalidRequest, `expected {"queries": ["...", ...]} with at most ${MAX_BATCH} queries`);
+        throw new ApiError(
+          400,
+          ErrorCode.InvalidRequest,
+          `expected {"queries": ["...", ...]} with at most ${MAX_BATCH} queries`,
+        );
       const tenant = tenantOf(req);
       const signal = disconnectSignal(res);
       const allowPartial = req.body?.partial === true;
@@ -87,7 +94,10 @@ export function addQueryRoutes(app: Express, options: RouteOptions): void {
           }
         }),
       );
-      res.status(200).type('application/json').send(`{"results":[${results.join(',')}]}`);
+      res
+        .status(200)
+        .type('application/json')
+        .send(`{"results":[${results.join(',')}]}`);
     }),
   );
 

@@ -184,23 +184,19 @@ export class Outbox {
     };
     if (errorText) record.error = errorText;
     const changes: StoreChange[] = [{ collection: 'deliveries', key: sequenceKey(record.sequence), value: record }];
+    let retry: OutboxEntry | undefined;
     if (status === 'retrying') {
       const nextAttemptAt =
         now + retryDelay(attempts, this.options.retryBaseMs, this.options.retryMaxMs, this.options.random);
       record.next_attempt_at = new Date(nextAttemptAt).toISOString();
-      const updated: OutboxEntry = { message, attempts, nextAttemptAt, lastError: errorText };
-      this.entries.set(message.id, updated);
-      changes.push({ collection: 'outbox', key: message.id, value: updated });
+      retry = { message, attempts, nextAttemptAt, lastError: errorText };
+      changes.push({ collection: 'outbox', key: message.id, value: retry });
     } else {
-      this.entries.delete(message.id);
       changes.push({ collection: 'outbox', key: message.id });
     }
-    this.history.push(record);
-    while (this.history.length > this.options.historySize) {
-      const dropped = this.history.shift()!;
+    const overflow = this.history.length + 1 - this.options.historySize;
+    for (const dropped of this.history.slice(0, Math.max(0, overflow)))
       changes.push({ collection: 'deliveries', key: sequenceKey(dropped.sequence) });
-    }
-    this.options.metrics.outboxSize.set(this.entries.size);
     const type = channelType ?? 'unknown';
     if (status === 'delivered') this.options.metrics.notificationsSent.inc({ channel_type: type });
     else
@@ -221,6 +217,12 @@ export class Outbox {
     } catch (error) {
       this.options.logger.error('could not record a delivery', { id: message.id, error: (error as Error).message });
     }
+    // Shown (and forgotten from the queue) only once durable, so what the API reports delivered stays delivered.
+    if (retry) this.entries.set(message.id, retry);
+    else this.entries.delete(message.id);
+    this.history.push(record);
+    if (overflow > 0) this.history.splice(0, overflow);
+    this.options.metrics.outboxSize.set(this.entries.size);
     this.options.onOutcome(message, record);
   }
 }

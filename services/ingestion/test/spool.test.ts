@@ -51,6 +51,7 @@ describe('ingestion spool (cross-process)', () => {
       expect((await postMetrics(base, 'spooler', oneMetric(value))).status).toBe(202);
     expect(values()).toEqual(Array.from({ length: 36 }, (_, value) => value));
     expect(await scrape(base, 'ingestion_spool_bytes')).toBe(0);
+    expect(await ingestion.stop()).toBe(0);
   });
 
   it('replays what the spool holds after kill -9 and a restart', async () => {

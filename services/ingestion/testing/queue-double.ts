@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
  * A contract double of the queue's produce API (docs/CONTRACTS.md), for ingestion tests and the benchmark:
  * `POST /v1/produce` (batch) and `POST /produce` (single), FNV-1a partitioning over 12 partitions, offsets per
  * partition. It can be stopped and restarted on the same port, or told to answer 503 `no_quorum`.
+ * `GET /stats` answers `{"produce_calls", "records"}` for a double running in another process.
  */
 export interface ProducedRecord {
   topic: string;
@@ -79,6 +80,8 @@ export class QueueDouble {
         res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
         res.end(text);
       };
+      if (req.method === 'GET' && req.url === '/stats')
+        return answer(200, { produce_calls: this.produceCalls, records: this.recordCount });
       if (req.method !== 'POST' || (req.url !== '/v1/produce' && req.url !== '/produce'))
         return answer(404, { error: { code: 'not_found', message: `no route for ${req.method} ${req.url}` } });
       if (this.isRefusing) {

@@ -62,7 +62,11 @@ describe('RedisCache', () => {
   });
 
   it('reads as a miss (not an error) when Redis is unreachable', async () => {
-    const client = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true });
+    const client = new Redis('redis://127.0.0.1:1', {
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+    });
     const cache = new RedisCache(client, createLogger('query', 'error'));
     expect(await cache.get('anything')).toBeUndefined();
     await cache.set('anything', 'x', 1000);

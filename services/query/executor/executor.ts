@@ -1,5 +1,5 @@
 import { ErrorCode, QueryError } from '../errors';
-import type { MetadataPlan, SelectPlan, SourcePlan } from '../planner/plan';
+import type { Matcher, MetadataPlan, SelectPlan, SourcePlan } from '../planner/plan';
 import { mergeShardBodies } from './merge';
 import { callShard, isShardError } from './storage-client';
 import type { MergeLimits, Row, ShardBody } from './wire';
@@ -197,8 +197,16 @@ function aggregateBody(plan: SelectPlan, source: SourcePlan) {
     field: source.field,
     start: plan.start,
     end: plan.end,
-    filters: plan.matchers,
+    filters: plan.matchers.map(toStorageMatcher),
   };
+}
+
+/**
+ * The language's regexes are unanchored (InfluxQL: `host =~ /web/` matches `frontend-web-1`); storage anchors its
+ * matchers (Prometheus style, dotAll). `.*(?:p).*` means the same under either reading, so it is what we send.
+ */
+function toStorageMatcher(matcher: Matcher): Matcher {
+  return matcher.op === '=~' || matcher.op === '!~' ? { ...matcher, value: `.*(?:${matcher.value}).*` } : matcher;
 }
 
 /** The storage call for one source: push-down aggregation, or raw points (`/query` has an inclusive end). */
@@ -211,7 +219,7 @@ export function storageRequest(plan: SelectPlan, source: SourcePlan, mode: 'aggr
         field: source.field,
         start: plan.start,
         end: plan.end - 1,
-        filters: plan.matchers,
+        filters: plan.matchers.map(toStorageMatcher),
       },
     };
   // A residual (OR) condition is evaluated here per series, so storage must keep series apart.

@@ -11,7 +11,9 @@ const planOf = (query: string) => planSelect(parse(query) as SelectStatement, OP
 const raw = (points: [number, number, Record<string, string>?][]): ShardBody => ({
   source: 0,
   mode: 'raw',
-  text: JSON.stringify({ data_points: points.map(([timestamp, value, tags]) => ({ timestamp, value, tags: tags ?? { host: 'a' } })) }),
+  text: JSON.stringify({
+    data_points: points.map(([timestamp, value, tags]) => ({ timestamp, value, tags: tags ?? { host: 'a' } })),
+  }),
 });
 
 const aggregate = (windows: object[], tags: Record<string, string> = {}): ShardBody => ({
@@ -22,9 +24,22 @@ const aggregate = (windows: object[], tags: Record<string, string> = {}): ShardB
 
 describe('mergeShardBodies', () => {
   it('counts a counter reset as a restart from zero and attributes each increase to the later point', () => {
-    const plan = planOf('SELECT rate(requests), derivative(requests, 1m) WHERE time >= 0 AND time < 180000 GROUP BY time(1m)');
+    const plan = planOf(
+      'SELECT rate(requests), derivative(requests, 1m) WHERE time >= 0 AND time < 180000 GROUP BY time(1m)',
+    );
     // 10 → 40 (+30), reset to 5 (+5), 25 (+20) in the second minute; nothing in the third.
-    const rows = mergeShardBodies(plan, [raw([[10_000, 10], [50_000, 40], [70_000, 5], [110_000, 25]])], LIMITS);
+    const rows = mergeShardBodies(
+      plan,
+      [
+        raw([
+          [10_000, 10],
+          [50_000, 40],
+          [70_000, 5],
+          [110_000, 25],
+        ]),
+      ],
+      LIMITS,
+    );
     expect(rows).toEqual([
       { time: 0, rate: 0.5, derivative: 30 },
       { time: 60_000, rate: 25 / 60, derivative: 25 },
@@ -36,7 +51,14 @@ describe('mergeShardBodies', () => {
     const plan = planOf('SELECT rate(requests) WHERE time >= 0 AND time < 60000');
     const rows = mergeShardBodies(
       plan,
-      [raw([[1000, 1], [2000, 2, { host: 'b' }], [3000, 11], [4000, 32, { host: 'b' }]])],
+      [
+        raw([
+          [1000, 1],
+          [2000, 2, { host: 'b' }],
+          [3000, 11],
+          [4000, 32, { host: 'b' }],
+        ]),
+      ],
       LIMITS,
     );
     expect(rows).toEqual([{ time: 0, rate: (10 + 30) / 60 }]);
@@ -65,12 +87,18 @@ describe('mergeShardBodies', () => {
   });
 
   it('merges partials from two shards exactly, first/last by time', () => {
-    const plan = planOf('SELECT avg(x), min(x), max(x), first(x), last(x), count(x), spread(x) WHERE time >= 0 AND time < 60000');
+    const plan = planOf(
+      'SELECT avg(x), min(x), max(x), first(x), last(x), count(x), spread(x) WHERE time >= 0 AND time < 60000',
+    );
     const rows = mergeShardBodies(
       plan,
       [
-        aggregate([{ start: 0, count: 2, sum: 10, min: 1, max: 9, first: 9, first_time: 500, last: 1, last_time: 900 }]),
-        aggregate([{ start: 0, count: 3, sum: 20, min: 2, max: 12, first: 2, first_time: 100, last: 12, last_time: 950 }]),
+        aggregate([
+          { start: 0, count: 2, sum: 10, min: 1, max: 9, first: 9, first_time: 500, last: 1, last_time: 900 },
+        ]),
+        aggregate([
+          { start: 0, count: 3, sum: 20, min: 2, max: 12, first: 2, first_time: 100, last: 12, last_time: 950 },
+        ]),
       ],
       LIMITS,
     );
@@ -78,15 +106,23 @@ describe('mergeShardBodies', () => {
   });
 
   it('reads a missing tag as the empty string when grouping and filtering here', () => {
-    const plan = planOf("SELECT count(x) WHERE (region = '' OR region = 'east') AND time >= 0 AND time < 60000 GROUP BY region");
+    const plan = planOf(
+      "SELECT count(x) WHERE (region = '' OR region = 'east') AND time >= 0 AND time < 60000 GROUP BY region",
+    );
     const rows = mergeShardBodies(
       plan,
       [
-        { source: 0, mode: 'aggregate', text: JSON.stringify({ groups: [
-          { tags: { host: 'a' }, windows: [{ start: 0, count: 2 }] },
-          { tags: { host: 'b', region: 'east' }, windows: [{ start: 0, count: 3 }] },
-          { tags: { host: 'c', region: 'west' }, windows: [{ start: 0, count: 4 }] },
-        ] }) },
+        {
+          source: 0,
+          mode: 'aggregate',
+          text: JSON.stringify({
+            groups: [
+              { tags: { host: 'a' }, windows: [{ start: 0, count: 2 }] },
+              { tags: { host: 'b', region: 'east' }, windows: [{ start: 0, count: 3 }] },
+              { tags: { host: 'c', region: 'west' }, windows: [{ start: 0, count: 4 }] },
+            ],
+          }),
+        },
       ],
       LIMITS,
     );

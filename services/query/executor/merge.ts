@@ -77,7 +77,9 @@ class Merger {
     private readonly limits: MergeLimits,
   ) {
     this.needsValues = plan.sources.map((_, index) =>
-      plan.slots.some((slot) => slot.source === index && (slot.function.kind === 'median' || slot.function.kind === 'percentile')),
+      plan.slots.some(
+        (slot) => slot.source === index && (slot.function.kind === 'median' || slot.function.kind === 'percentile'),
+      ),
     );
     this.needsCounter = plan.sources.map((_, index) =>
       plan.slots.some((slot) => slot.source === index && slot.function.kind === 'rate'),
@@ -121,8 +123,13 @@ class Merger {
 
   rows(): Row[] {
     this.attributeCounterIncreases();
-    const groups = [...this.groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, group]) => group);
-    const selected = groups.slice(this.plan.soffset ?? 0, this.plan.slimit === undefined ? undefined : (this.plan.soffset ?? 0) + this.plan.slimit);
+    const groups = [...this.groups.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, group]) => group);
+    const selected = groups.slice(
+      this.plan.soffset ?? 0,
+      this.plan.slimit === undefined ? undefined : (this.plan.soffset ?? 0) + this.plan.slimit,
+    );
     const rows: Row[] = [];
     for (const group of selected) rows.push(...this.groupRows(group));
     return rows;
@@ -151,14 +158,17 @@ class Merger {
     const starts: number[] = [];
     if (plan.window) {
       const { interval, offset } = plan.window;
-      for (let start = alignWindow(plan.start, interval, offset); start < plan.end; start += interval) starts.push(start);
+      for (let start = alignWindow(plan.start, interval, offset); start < plan.end; start += interval)
+        starts.push(start);
     } else starts.push(plan.start);
     const names = plan.columns.map((column) => column.name);
     const values: (number | null)[][] = [];
     const isEmpty: boolean[] = [];
     for (const start of starts) {
       const accumulators = group.windows.get(start);
-      isEmpty.push(!accumulators?.some((accumulator) => accumulator && (accumulator.count > 0 || accumulator.pairs > 0)));
+      isEmpty.push(
+        !accumulators?.some((accumulator) => accumulator && (accumulator.count > 0 || accumulator.pairs > 0)),
+      );
       const slotValues = plan.slots.map((slot) => {
         const accumulator = accumulators?.[slot.source];
         return accumulator ? this.slotValue(slot.function, accumulator) : null;
@@ -277,7 +287,11 @@ class Merger {
 }
 
 export const tagKey = (tags: TagSet) =>
-  JSON.stringify(Object.keys(tags).sort().map((key) => [key, tags[key]]));
+  JSON.stringify(
+    Object.keys(tags)
+      .sort()
+      .map((key) => [key, tags[key]]),
+  );
 
 function addValue(accumulator: Accumulator, time: number, value: number): void {
   accumulator.count++;

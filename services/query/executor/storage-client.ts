@@ -47,9 +47,13 @@ export async function callShard(call: ShardCall, timeoutMs: number, querySignal:
   } catch (error) {
     if (querySignal.aborted) throw querySignal.reason;
     if (controller.signal.reason === SHARD_DEADLINE)
-      throw new QueryError(ErrorCode.ShardTimeout, `storage shard ${call.shard} did not answer within ${timeoutMs} ms`, {
-        shard: call.shard,
-      });
+      throw new QueryError(
+        ErrorCode.ShardTimeout,
+        `storage shard ${call.shard} did not answer within ${timeoutMs} ms`,
+        {
+          shard: call.shard,
+        },
+      );
     if (error instanceof QueryError) throw error;
     throw shardFailed(call.shard, (error as Error).cause ? String((error as Error).cause) : (error as Error).message);
   } finally {

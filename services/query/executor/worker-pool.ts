@@ -77,7 +77,8 @@ export class MergePool implements MergeRunner {
       slot.task = undefined;
       if (task && task.request.id === reply.id) {
         if ('rows' in reply) task.resolve(reply.rows);
-        else if (reply.error.code) task.reject(new QueryError(reply.error.code, reply.error.message, reply.error.details));
+        else if (reply.error.code)
+          task.reject(new QueryError(reply.error.code, reply.error.message, reply.error.details));
         else task.reject(new Error(`merge failed in a worker: ${reply.error.message}`));
       }
       this.dispatch();

@@ -65,11 +65,7 @@ export type Condition =
   | { kind: 'time'; operator: TimeOperator; value: TimeExpression };
 
 export type Fill =
-  | { kind: 'none' }
-  | { kind: 'null' }
-  | { kind: 'previous' }
-  | { kind: 'linear' }
-  | { kind: 'value'; value: number };
+  { kind: 'none' } | { kind: 'null' } | { kind: 'previous' } | { kind: 'linear' } | { kind: 'value'; value: number };
 
 export interface GroupBy {
   time?: { interval: number; offset: number };

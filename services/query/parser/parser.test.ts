@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { ParseError } from '../errors';
-import { AGGREGATE_FUNCTIONS, type Call, type Condition, type Expression, type SelectStatement, type Statement } from './ast';
+import {
+  AGGREGATE_FUNCTIONS,
+  type Call,
+  type Condition,
+  type Expression,
+  type SelectStatement,
+  type Statement,
+} from './ast';
 import { parse } from './parser';
 import { print } from './printer';
 
@@ -114,12 +121,19 @@ describe('parse', () => {
         left: {
           kind: 'and',
           left: { kind: 'time', operator: '>', value: { base: { kind: 'now' }, offsets: [-5_400_000, 5000] } },
-          right: { kind: 'time', operator: '<=', value: { base: { kind: 'epoch', milliseconds: 1696789234567 }, offsets: [] } },
+          right: {
+            kind: 'time',
+            operator: '<=',
+            value: { base: { kind: 'epoch', milliseconds: 1696789234567 }, offsets: [] },
+          },
         },
         right: {
           kind: 'time',
           operator: '<',
-          value: { base: { kind: 'timestamp', milliseconds: Date.UTC(2023, 9, 8, 16, 0, 0, 500) }, offsets: [-604_800_000] },
+          value: {
+            base: { kind: 'timestamp', milliseconds: Date.UTC(2023, 9, 8, 16, 0, 0, 500) },
+            offsets: [-604_800_000],
+          },
         },
       },
       right: { kind: 'time', operator: '=', value: { base: { kind: 'epoch', milliseconds: 5 }, offsets: [] } },
@@ -127,13 +141,22 @@ describe('parse', () => {
   });
 
   it('reads every duration unit', () => {
-    const units: [string, number][] = [['250ms', 250], ['10s', 10_000], ['5m', 300_000], ['2h', 7_200_000], ['1d', 86_400_000], ['1w', 604_800_000]];
+    const units: [string, number][] = [
+      ['250ms', 250],
+      ['10s', 10_000],
+      ['5m', 300_000],
+      ['2h', 7_200_000],
+      ['1d', 86_400_000],
+      ['1w', 604_800_000],
+    ];
     for (const [text, milliseconds] of units)
       expect(select(`SELECT avg(x) GROUP BY time(${text})`).groupBy.time?.interval).toBe(milliseconds);
   });
 
   it('reads GROUP BY *, fill modes, ORDER BY, LIMIT, OFFSET, SLIMIT, SOFFSET and a trailing semicolon', () => {
-    const statement = select('SELECT last(x) FROM m GROUP BY *, time(1m) fill(-1.5) ORDER BY time DESC LIMIT 10 OFFSET 2 SLIMIT 3 SOFFSET 1;');
+    const statement = select(
+      'SELECT last(x) FROM m GROUP BY *, time(1m) fill(-1.5) ORDER BY time DESC LIMIT 10 OFFSET 2 SLIMIT 3 SOFFSET 1;',
+    );
     expect(statement).toMatchObject<Partial<SelectStatement>>({
       groupBy: { tags: '*', time: { interval: 60_000, offset: 0 } },
       fill: { kind: 'value', value: -1.5 },
@@ -151,7 +174,12 @@ describe('parse', () => {
   it('reads EXPLAIN and the metadata statements', () => {
     expect(parse('EXPLAIN SELECT p95(cpu)')).toEqual({
       kind: 'explain',
-      statement: { kind: 'select', fields: [{ expression: { kind: 'call', name: 'p95', field: 'cpu' } }], groupBy: { tags: [] }, order: 'asc' },
+      statement: {
+        kind: 'select',
+        fields: [{ expression: { kind: 'call', name: 'p95', field: 'cpu' } }],
+        groupBy: { tags: [] },
+        order: 'asc',
+      },
     });
     expect(parse('SHOW MEASUREMENTS')).toEqual({ kind: 'show-measurements' });
     expect(parse('show tag keys')).toEqual({ kind: 'show-tag-keys' });
@@ -165,7 +193,9 @@ describe('parse', () => {
   });
 
   it('reads quoted identifiers, escaped strings and escaped slashes in regexes', () => {
-    const statement = select(`SELECT avg("my \\"field\\"") FROM "select" WHERE "time" = 'it\\'s' AND path =~ /^\\/api\\/v\\d+/`);
+    const statement = select(
+      `SELECT avg("my \\"field\\"") FROM "select" WHERE "time" = 'it\\'s' AND path =~ /^\\/api\\/v\\d+/`,
+    );
     expect(statement.fields[0].expression).toEqual({ kind: 'call', name: 'avg', field: 'my "field"' });
     expect(statement.measurement).toBe('select');
     expect(statement.condition).toEqual({
@@ -190,9 +220,19 @@ const call: fc.Arbitrary<Call> = fc.oneof(
     name: fc.constantFrom(...AGGREGATE_FUNCTIONS.filter((name) => name !== 'percentile' && name !== 'derivative')),
     field: identifier,
   }),
-  fc.record({ kind: fc.constant('call' as const), name: fc.constant('percentile' as const), field: identifier, argument: fc.double({ min: 0, max: 100, noNaN: true }) }),
+  fc.record({
+    kind: fc.constant('call' as const),
+    name: fc.constant('percentile' as const),
+    field: identifier,
+    argument: fc.double({ min: 0, max: 100, noNaN: true }),
+  }),
   fc.record(
-    { kind: fc.constant('call' as const), name: fc.constant('derivative' as const), field: identifier, argument: duration },
+    {
+      kind: fc.constant('call' as const),
+      name: fc.constant('derivative' as const),
+      field: identifier,
+      argument: duration,
+    },
     { requiredKeys: ['kind', 'name', 'field'] },
   ),
 );
@@ -214,9 +254,11 @@ const { expression } = fc.letrec<{ expression: Expression }>((tie) => ({
   ),
 }));
 
-const fieldExpression = fc.tuple(expression, call, fc.constantFrom('+' as const, '*' as const)).map(
-  ([left, right, operator]): Expression => (left.kind === 'call' ? left : { kind: 'binary', operator, left, right }),
-);
+const fieldExpression = fc
+  .tuple(expression, call, fc.constantFrom('+' as const, '*' as const))
+  .map(([left, right, operator]): Expression =>
+    left.kind === 'call' ? left : { kind: 'binary', operator, left, right },
+  );
 
 const timeExpression = fc.record({
   base: fc.oneof(
@@ -224,13 +266,21 @@ const timeExpression = fc.record({
     fc.record({ kind: fc.constant('epoch' as const), milliseconds: fc.integer({ min: 0, max: 2 ** 48 }) }),
     fc.record({ kind: fc.constant('timestamp' as const), milliseconds: fc.integer({ min: 0, max: 253402300799999 }) }),
   ),
-  offsets: fc.array(fc.integer({ min: 1, max: 10 ** 10 }).chain((size) => fc.constantFrom(size, -size)), { maxLength: 3 }),
+  offsets: fc.array(
+    fc.integer({ min: 1, max: 10 ** 10 }).chain((size) => fc.constantFrom(size, -size)),
+    { maxLength: 3 },
+  ),
 });
 
 const { condition } = fc.letrec<{ condition: Condition }>((tie) => ({
   condition: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.record({ kind: fc.constant('tag' as const), key: identifier, operator: fc.constantFrom('=' as const, '!=' as const), value: fc.string({ maxLength: 8 }) }),
+    fc.record({
+      kind: fc.constant('tag' as const),
+      key: identifier,
+      operator: fc.constantFrom('=' as const, '!=' as const),
+      value: fc.string({ maxLength: 8 }),
+    }),
     fc.record({
       kind: fc.constant('regex' as const),
       key: identifier,
@@ -244,48 +294,69 @@ const { condition } = fc.letrec<{ condition: Condition }>((tie) => ({
         }
       }),
     }),
-    fc.record({ kind: fc.constant('time' as const), operator: fc.constantFrom('=' as const, '<' as const, '<=' as const, '>' as const, '>=' as const), value: timeExpression }),
-    fc.record({ kind: fc.constantFrom('and' as const, 'or' as const), left: tie('condition'), right: tie('condition') }),
+    fc.record({
+      kind: fc.constant('time' as const),
+      operator: fc.constantFrom('=' as const, '<' as const, '<=' as const, '>' as const, '>=' as const),
+      value: timeExpression,
+    }),
+    fc.record({
+      kind: fc.constantFrom('and' as const, 'or' as const),
+      left: tie('condition'),
+      right: tie('condition'),
+    }),
   ),
 }));
 
-const selectStatement: fc.Arbitrary<SelectStatement> = fc.record(
-  {
-    kind: fc.constant('select' as const),
-    fields: fc.array(fc.record({ expression: fieldExpression, alias: identifier }, { requiredKeys: ['expression'] }), { minLength: 1, maxLength: 3 }),
-    measurement: identifier,
-    condition,
-    groupBy: fc.record(
-      {
-        time: fc.record({ interval: duration, offset: fc.oneof(fc.constant(0), duration) }),
-        tags: fc.oneof(fc.constant('*' as const), fc.array(identifier, { maxLength: 3 })),
-      },
-      { requiredKeys: ['tags'] },
-    ),
-    fill: fc.oneof(
-      fc.constantFrom({ kind: 'none' as const }, { kind: 'null' as const }, { kind: 'previous' as const }, { kind: 'linear' as const }),
-      fc.record({ kind: fc.constant('value' as const), value: finite }),
-    ),
-    order: fc.constantFrom('asc' as const, 'desc' as const),
-    limit: fc.nat(),
-    offset: fc.nat(),
-    slimit: fc.nat(),
-    soffset: fc.nat(),
-  },
-  { requiredKeys: ['kind', 'fields', 'groupBy', 'order'] },
-).map((statement) => {
-  // fill(...) is written after GROUP BY, so a statement without dimensions has no fill.
-  const hasDimensions = statement.groupBy.time !== undefined || statement.groupBy.tags.length > 0;
-  if (!hasDimensions) delete statement.fill;
-  return statement;
-});
+const selectStatement: fc.Arbitrary<SelectStatement> = fc
+  .record(
+    {
+      kind: fc.constant('select' as const),
+      fields: fc.array(
+        fc.record({ expression: fieldExpression, alias: identifier }, { requiredKeys: ['expression'] }),
+        { minLength: 1, maxLength: 3 },
+      ),
+      measurement: identifier,
+      condition,
+      groupBy: fc.record(
+        {
+          time: fc.record({ interval: duration, offset: fc.oneof(fc.constant(0), duration) }),
+          tags: fc.oneof(fc.constant('*' as const), fc.array(identifier, { maxLength: 3 })),
+        },
+        { requiredKeys: ['tags'] },
+      ),
+      fill: fc.oneof(
+        fc.constantFrom(
+          { kind: 'none' as const },
+          { kind: 'null' as const },
+          { kind: 'previous' as const },
+          { kind: 'linear' as const },
+        ),
+        fc.record({ kind: fc.constant('value' as const), value: finite }),
+      ),
+      order: fc.constantFrom('asc' as const, 'desc' as const),
+      limit: fc.nat(),
+      offset: fc.nat(),
+      slimit: fc.nat(),
+      soffset: fc.nat(),
+    },
+    { requiredKeys: ['kind', 'fields', 'groupBy', 'order'] },
+  )
+  .map((statement) => {
+    // fill(...) is written after GROUP BY, so a statement without dimensions has no fill.
+    const hasDimensions = statement.groupBy.time !== undefined || statement.groupBy.tags.length > 0;
+    if (!hasDimensions) delete statement.fill;
+    return statement;
+  });
 
 const statement: fc.Arbitrary<Statement> = fc.oneof(
   selectStatement,
   selectStatement.map((inner) => ({ kind: 'explain' as const, statement: inner })),
   fc.constant({ kind: 'show-measurements' as const }),
   fc.record({ kind: fc.constant('show-tag-keys' as const), measurement: identifier }, { requiredKeys: ['kind'] }),
-  fc.record({ kind: fc.constant('show-tag-values' as const), measurement: identifier, key: identifier }, { requiredKeys: ['kind', 'key'] }),
+  fc.record(
+    { kind: fc.constant('show-tag-values' as const), measurement: identifier, key: identifier },
+    { requiredKeys: ['kind', 'key'] },
+  ),
 );
 
 describe('properties', () => {

@@ -68,9 +68,7 @@ class Parser {
     this.expectKeyword('key');
     this.expect(TokenKind.Equal);
     const key = this.parseIdentifier('a tag key');
-    return measurement === undefined
-      ? { kind: 'show-tag-values', key }
-      : { kind: 'show-tag-values', measurement, key };
+    return measurement === undefined ? { kind: 'show-tag-values', key } : { kind: 'show-tag-values', measurement, key };
   }
 
   private parseSelect(): SelectStatement {

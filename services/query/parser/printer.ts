@@ -27,14 +27,17 @@ export function print(statement: Statement): string {
 
 function printSelect(statement: SelectStatement): string {
   const fields = statement.fields.map(
-    (field) => printExpression(field.expression) + (field.alias === undefined ? '' : ` AS ${printIdentifier(field.alias)}`),
+    (field) =>
+      printExpression(field.expression) + (field.alias === undefined ? '' : ` AS ${printIdentifier(field.alias)}`),
   );
   const parts = [`SELECT ${fields.join(', ')}`];
   if (statement.measurement !== undefined) parts.push(`FROM ${printIdentifier(statement.measurement)}`);
   if (statement.condition) parts.push(`WHERE ${printCondition(statement.condition)}`);
   const { time, tags } = statement.groupBy;
   const dimensions = [
-    ...(time ? [`time(${printDuration(time.interval)}${time.offset === 0 ? '' : `, ${printDuration(time.offset)}`})`] : []),
+    ...(time
+      ? [`time(${printDuration(time.interval)}${time.offset === 0 ? '' : `, ${printDuration(time.offset)}`})`]
+      : []),
     ...(tags === '*' ? ['*'] : tags.map(printIdentifier)),
   ];
   if (dimensions.length > 0) parts.push(`GROUP BY ${dimensions.join(', ')}`);
@@ -82,8 +85,7 @@ export function printExpression(expression: Expression): string {
 
 const wrapIf = (text: string, isNeeded: boolean) => (isNeeded ? `(${text})` : text);
 
-const conditionPrecedence = (condition: Condition) =>
-  condition.kind === 'or' ? 1 : condition.kind === 'and' ? 2 : 3;
+const conditionPrecedence = (condition: Condition) => (condition.kind === 'or' ? 1 : condition.kind === 'and' ? 2 : 3);
 
 export function printCondition(condition: Condition): string {
   switch (condition.kind) {
@@ -114,9 +116,12 @@ function printTime(value: TimeExpression): string {
       : value.base.kind === 'epoch'
         ? String(value.base.milliseconds)
         : printString(new Date(value.base.milliseconds).toISOString());
-  return [base, ...value.offsets.map((offset) => `${offset < 0 || Object.is(offset, -0) ? '-' : '+'} ${printDuration(Math.abs(offset))}`)].join(
-    ' ',
-  );
+  return [
+    base,
+    ...value.offsets.map(
+      (offset) => `${offset < 0 || Object.is(offset, -0) ? '-' : '+'} ${printDuration(Math.abs(offset))}`,
+    ),
+  ].join(' ');
 }
 
 function printFill(fill: Fill): string {
@@ -135,12 +140,34 @@ export function printDuration(milliseconds: number): string {
 
 const printNumber = (value: number) => (Object.is(value, -0) ? '-0' : String(value));
 
-const RESERVED = new Set(
-  [
-    'select', 'from', 'where', 'group', 'by', 'fill', 'order', 'limit', 'offset', 'slimit', 'soffset', 'and', 'or',
-    'as', 'asc', 'desc', 'explain', 'show', 'with', 'key', 'measurements', 'tag', 'keys', 'values', 'time', 'now',
-  ],
-);
+const RESERVED = new Set([
+  'select',
+  'from',
+  'where',
+  'group',
+  'by',
+  'fill',
+  'order',
+  'limit',
+  'offset',
+  'slimit',
+  'soffset',
+  'and',
+  'or',
+  'as',
+  'asc',
+  'desc',
+  'explain',
+  'show',
+  'with',
+  'key',
+  'measurements',
+  'tag',
+  'keys',
+  'values',
+  'time',
+  'now',
+]);
 
 export function printIdentifier(name: string): string {
   if (/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name) && !RESERVED.has(name.toLowerCase())) return name;

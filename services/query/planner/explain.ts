@@ -21,11 +21,18 @@ export function explainPlan(plan: SelectPlan, shardCount: number): ExplainRow[] 
     },
     {
       step: 'groups',
-      detail: plan.groupTags === '*' ? 'every tag of each series' : plan.groupTags.length ? plan.groupTags.join(', ') : 'none',
+      detail:
+        plan.groupTags === '*'
+          ? 'every tag of each series'
+          : plan.groupTags.length
+            ? plan.groupTags.join(', ')
+            : 'none',
     },
     {
       step: 'filters pushed to storage',
-      detail: plan.matchers.length ? plan.matchers.map((m) => `${m.key} ${m.op} ${JSON.stringify(m.value)}`).join(' AND ') : 'none',
+      detail: plan.matchers.length
+        ? plan.matchers.map((m) => `${m.key} ${m.op} ${JSON.stringify(m.value)}`).join(' AND ')
+        : 'none',
     },
   ];
   if (plan.residual)

@@ -42,12 +42,20 @@ describe('planSelect', () => {
       isRelative: false,
     });
     expect(plan('SELECT sum(x) WHERE time = 5000')).toMatchObject({ start: 5000, end: 5001 });
-    expect(plan('SELECT sum(x) WHERE time > 10 AND time > 20 AND time < 100 AND time < 90')).toMatchObject({ start: 21, end: 90 });
-    expect(plan('SELECT sum(x) WHERE time < now() - 1d')).toMatchObject({ start: NOW - 86_400_000 - 3_600_000, end: NOW - 86_400_000 });
+    expect(plan('SELECT sum(x) WHERE time > 10 AND time > 20 AND time < 100 AND time < 90')).toMatchObject({
+      start: 21,
+      end: 90,
+    });
+    expect(plan('SELECT sum(x) WHERE time < now() - 1d')).toMatchObject({
+      start: NOW - 86_400_000 - 3_600_000,
+      end: NOW - 86_400_000,
+    });
   });
 
   it('names columns by function, InfluxDB-style for expressions, with aliases and suffixes for repeats', () => {
-    const columns = plan('SELECT max(x), max(x) - min(x), max(y) AS top, p95(x), max(x) * 2 FROM m').columns.map((column) => column.name);
+    const columns = plan('SELECT max(x), max(x) - min(x), max(y) AS top, p95(x), max(x) * 2 FROM m').columns.map(
+      (column) => column.name,
+    );
     expect(columns).toEqual(['max', 'max_min', 'top', 'p95', 'max_1']);
   });
 
@@ -62,7 +70,13 @@ describe('planSelect', () => {
   });
 
   it('asks for sum, sumsq and count for stddev and min, max for spread', () => {
-    expect(plan('SELECT stddev(value), spread(value) FROM cpu').sources[0].partials).toEqual(['count', 'sum', 'sumsq', 'min', 'max']);
+    expect(plan('SELECT stddev(value), spread(value) FROM cpu').sources[0].partials).toEqual([
+      'count',
+      'sum',
+      'sumsq',
+      'min',
+      'max',
+    ]);
   });
 
   it('keeps OR subtrees as a residual condition evaluated here and pushes the rest down', () => {
@@ -104,16 +118,32 @@ describe('planSelect', () => {
 describe('explainPlan', () => {
   it('lists range, windows, filters, sources with their storage calls and columns', () => {
     const rows = explainPlan(
-      plan("SELECT avg(cpu) * 100 AS pct, p95(cpu) WHERE host != 'x' AND (dc = 'a' OR dc = 'b') AND time > now() - 1h GROUP BY time(5m), host fill(previous)"),
+      plan(
+        "SELECT avg(cpu) * 100 AS pct, p95(cpu) WHERE host != 'x' AND (dc = 'a' OR dc = 'b') AND time > now() - 1h GROUP BY time(5m), host fill(previous)",
+      ),
       2,
     );
     expect(rows).toEqual([
-      { step: 'query', detail: "SELECT avg(cpu) * 100 AS pct, p95(cpu) WHERE host != 'x' AND (dc = 'a' OR dc = 'b') AND time > now() - 1h GROUP BY time(5m), host fill(previous)" },
-      { step: 'range', detail: '2023-10-08T17:30:00.001Z (inclusive) to 2023-10-08T18:30:00.001Z (exclusive), 1h, relative to now()' },
-      { step: 'windows', detail: 'GROUP BY time(5m), fill(previous); storage answers from the coarsest rollup tier that divides 300000 ms' },
+      {
+        step: 'query',
+        detail:
+          "SELECT avg(cpu) * 100 AS pct, p95(cpu) WHERE host != 'x' AND (dc = 'a' OR dc = 'b') AND time > now() - 1h GROUP BY time(5m), host fill(previous)",
+      },
+      {
+        step: 'range',
+        detail: '2023-10-08T17:30:00.001Z (inclusive) to 2023-10-08T18:30:00.001Z (exclusive), 1h, relative to now()',
+      },
+      {
+        step: 'windows',
+        detail:
+          'GROUP BY time(5m), fill(previous); storage answers from the coarsest rollup tier that divides 300000 ms',
+      },
       { step: 'groups', detail: 'host' },
       { step: 'filters pushed to storage', detail: 'host != "x"' },
-      { step: 'filter applied here', detail: "dc = 'a' OR dc = 'b' (storage groups by every tag, series are filtered and regrouped here)" },
+      {
+        step: 'filter applied here',
+        detail: "dc = 'a' OR dc = 'b' (storage groups by every tag, series are filtered and regrouped here)",
+      },
       {
         step: 'source 1: cpu.value',
         detail:

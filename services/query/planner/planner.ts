@@ -1,7 +1,17 @@
 import { ErrorCode, QueryError } from '../errors';
 import type { Call, Condition, Expression, SelectStatement, Statement, TimeExpression } from '../parser/ast';
 import { print, printDuration } from '../parser/printer';
-import type { Column, ColumnExpression, Matcher, PartialName, Plan, SelectPlan, Slot, SlotFunction, SourcePlan } from './plan';
+import type {
+  Column,
+  ColumnExpression,
+  Matcher,
+  PartialName,
+  Plan,
+  SelectPlan,
+  Slot,
+  SlotFunction,
+  SourcePlan,
+} from './plan';
 
 export interface PlannerOptions {
   /** The query's now(), injected. */
@@ -243,7 +253,8 @@ function splitCondition(condition: Condition | undefined): SplitCondition {
 }
 
 const mentionsTime = (node: Condition): boolean =>
-  node.kind === 'time' || ((node.kind === 'and' || node.kind === 'or') && (mentionsTime(node.left) || mentionsTime(node.right)));
+  node.kind === 'time' ||
+  ((node.kind === 'and' || node.kind === 'or') && (mentionsTime(node.left) || mentionsTime(node.right)));
 
 export function evaluateTime(value: TimeExpression, now: number): number {
   const base = value.base.kind === 'now' ? now : value.base.milliseconds;

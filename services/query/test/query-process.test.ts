@@ -64,7 +64,9 @@ describe('query engine process', () => {
       expect.objectContaining({ count: 600, max: 99 }),
     ]);
     writeFileSync(shardsFile, JSON.stringify({ shards: shards.map((shard) => shard.url) }));
-    await waitFor(async () => ((await ask('SELECT count(cpu_usage) WHERE time > now() - 1h')).series[0]?.count === 1500 ? true : undefined));
+    await waitFor(async () =>
+      (await ask('SELECT count(cpu_usage) WHERE time > now() - 1h')).series[0]?.count === 1500 ? true : undefined,
+    );
     const grouped = await ask('SELECT count(cpu_usage), p50(cpu_usage) WHERE time > now() - 1h GROUP BY host');
     expect(grouped.series.map(({ host, count, p50 }) => ({ host, count, p50 }))).toEqual([
       { host: 'a', count: 600, p50: 49 },

@@ -29,24 +29,39 @@ export function bruteForce(statement: SelectStatement, points: StoredPoint[], op
     (point) =>
       point.timestamp >= plan.start &&
       point.timestamp < plan.end &&
-      sources.some((source) => source.measurement === point.measurement && typeof point.fields[source.field] === 'number') &&
+      sources.some(
+        (source) => source.measurement === point.measurement && typeof point.fields[source.field] === 'number',
+      ) &&
       (!statement.condition || holds(statement.condition, point.tags)),
   );
   const groupTagsOf = (tags: Record<string, string>): Record<string, string> => {
     if (plan.groupTags === '*') return { ...tags };
     return Object.fromEntries(plan.groupTags.map((key) => [key, tags[key] ?? '']));
   };
-  const keyOf = (tags: Record<string, string>) => JSON.stringify(Object.keys(tags).sort().map((key) => [key, tags[key]]));
+  const keyOf = (tags: Record<string, string>) =>
+    JSON.stringify(
+      Object.keys(tags)
+        .sort()
+        .map((key) => [key, tags[key]]),
+    );
   const groupKeys = [...new Set(used.map((point) => keyOf(groupTagsOf(point.tags))))].sort();
-  const windowOf = (time: number) => (plan.window ? alignWindow(time, plan.window.interval, plan.window.offset) : plan.start);
+  const windowOf = (time: number) =>
+    plan.window ? alignWindow(time, plan.window.interval, plan.window.offset) : plan.start;
   const starts: number[] = [];
   if (plan.window)
-    for (let start = alignWindow(plan.start, plan.window.interval, plan.window.offset); start < plan.end; start += plan.window.interval)
+    for (
+      let start = alignWindow(plan.start, plan.window.interval, plan.window.offset);
+      start < plan.end;
+      start += plan.window.interval
+    )
       starts.push(start);
   else starts.push(plan.start);
   const windowLength = plan.window ? plan.window.interval : plan.end - plan.start;
 
-  const selected = groupKeys.slice(statement.soffset ?? 0, statement.slimit === undefined ? undefined : (statement.soffset ?? 0) + statement.slimit);
+  const selected = groupKeys.slice(
+    statement.soffset ?? 0,
+    statement.slimit === undefined ? undefined : (statement.soffset ?? 0) + statement.slimit,
+  );
   const rows: Row[] = [];
   for (const groupKey of selected) {
     const inGroup = used.filter((point) => keyOf(groupTagsOf(point.tags)) === groupKey);
@@ -54,7 +69,12 @@ export function bruteForce(statement: SelectStatement, points: StoredPoint[], op
     const valuesOf = (call: Call, start: number) => {
       const { measurement, field } = sourceOf(call);
       return inGroup
-        .filter((point) => point.measurement === measurement && typeof point.fields[field] === 'number' && windowOf(point.timestamp) === start)
+        .filter(
+          (point) =>
+            point.measurement === measurement &&
+            typeof point.fields[field] === 'number' &&
+            windowOf(point.timestamp) === start,
+        )
         .sort((a, b) => a.timestamp - b.timestamp)
         .map((point) => ({ time: point.timestamp, value: point.fields[field], series: keyOf(point.tags) }));
     };
@@ -142,7 +162,9 @@ export function bruteForce(statement: SelectStatement, points: StoredPoint[], op
           const left = evaluate(expression.left, start);
           const right = evaluate(expression.right, start);
           if (left === null || right === null) return null;
-          const result = { '+': left + right, '-': left - right, '*': left * right, '/': left / right }[expression.operator];
+          const result = { '+': left + right, '-': left - right, '*': left * right, '/': left / right }[
+            expression.operator
+          ];
           return Number.isFinite(result) ? result : null;
         }
       }
@@ -162,7 +184,8 @@ export function bruteForce(statement: SelectStatement, points: StoredPoint[], op
           let before = index - 1;
           while (before >= 0 && (groupRows[before].isEmpty || groupRows[before].values[column] === null)) before--;
           let after = index + 1;
-          while (after < groupRows.length && (groupRows[after].isEmpty || groupRows[after].values[column] === null)) after++;
+          while (after < groupRows.length && (groupRows[after].isEmpty || groupRows[after].values[column] === null))
+            after++;
           if (before >= 0 && after < groupRows.length) {
             const from = groupRows[before].values[column]!;
             const to = groupRows[after].values[column]!;
@@ -191,7 +214,9 @@ function holds(condition: Condition, tags: Record<string, string>): boolean {
     case 'or':
       return holds(condition.left, tags) || holds(condition.right, tags);
     case 'tag':
-      return condition.operator === '=' ? (tags[condition.key] ?? '') === condition.value : (tags[condition.key] ?? '') !== condition.value;
+      return condition.operator === '='
+        ? (tags[condition.key] ?? '') === condition.value
+        : (tags[condition.key] ?? '') !== condition.value;
     case 'regex': {
       const isMatch = new RegExp(condition.pattern).test(tags[condition.key] ?? '');
       return condition.operator === '=~' ? isMatch : !isMatch;

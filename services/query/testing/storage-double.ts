@@ -44,10 +44,11 @@ function matches(tags: Record<string, string>, filters: unknown): boolean {
         return actual === value;
       case '!=':
         return actual !== value;
+      // Anchored, as storage's tag index matches (Prometheus style).
       case '=~':
-        return new RegExp(value).test(actual);
+        return new RegExp(`^(?:${value})$`, 's').test(actual);
       case '!~':
-        return !new RegExp(value).test(actual);
+        return !new RegExp(`^(?:${value})$`, 's').test(actual);
     }
   });
 }
@@ -144,7 +145,11 @@ export async function startStorageDouble(points: StoredPoint[] = []): Promise<St
       const url = new URL(req.url ?? '/', 'http://double');
       const tenant = (req.headers['x-metricstream-tenant'] as string | undefined) ?? 'default';
       const body: unknown = parts.length ? JSON.parse(Buffer.concat(parts).toString()) : undefined;
-      double.requests.push({ path: url.pathname, body, tenant: req.headers['x-metricstream-tenant'] as string | undefined });
+      double.requests.push({
+        path: url.pathname,
+        body,
+        tenant: req.headers['x-metricstream-tenant'] as string | undefined,
+      });
       const reply = (status: number, payload: unknown) => {
         const send = () => {
           if (res.destroyed) return;
@@ -157,8 +162,7 @@ export async function startStorageDouble(points: StoredPoint[] = []): Promise<St
             send();
           }, double.delayMs);
           pending.add(timer);
-        }
-        else send();
+        } else send();
       };
       if (double.failWith) return reply(double.failWith, { error: { code: 'internal', message: 'injected failure' } });
       const mine = double.points.filter((point) => (point.tenant ?? 'default') === tenant);
@@ -182,7 +186,9 @@ export async function startStorageDouble(points: StoredPoint[] = []): Promise<St
           return reply(200, { measurements: distinct(mine.map((point) => point.measurement)) });
         case '/v1/tag-keys': {
           const measurement = url.searchParams.get('measurement');
-          const keys = mine.filter((point) => point.measurement === measurement).flatMap((point) => Object.keys(point.tags));
+          const keys = mine
+            .filter((point) => point.measurement === measurement)
+            .flatMap((point) => Object.keys(point.tags));
           return reply(200, { tag_keys: distinct(keys) });
         }
         case '/v1/tag-values': {

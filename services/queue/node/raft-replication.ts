@@ -321,6 +321,11 @@ export class RaftReplication implements Replication {
         this.finish(group, ready);
         continue;
       }
+      // A leader's appends may leave before its own disk write ends (thesis §10.2.1): its next Ready, which is the
+      // only way a commit becomes visible, waits for that write. Votes and acknowledgements wait: they are promises.
+      const isEarly = (message: Ready['messages'][number]) => message.type === 'append';
+      for (const message of ready.messages) if (isEarly(message)) this.transport.send(group.key, message);
+      ready.messages = ready.messages.filter((message) => !isEarly(message));
       group.isPersisting = true;
       Promise.all(durable).then(
         () => {

@@ -15,7 +15,7 @@ describe('committedIndex', () => {
       fc.property(fc.array(fc.nat({ max: 20 }), { maxLength: 9 }), (matches) => {
         expect(committedIndex(matches, scratch)).toBe(medianOracle(matches));
       }),
-      { numRuns: 50_000 },
+      { numRuns: 20_000 },
     );
   });
 

@@ -1,11 +1,6 @@
 import type { Random } from '../../kit/clock';
 import { CompactedError } from '../errors';
-import {
-  ConfigChangePendingError,
-  InvalidConfigChangeError,
-  LeadershipTransferError,
-  NotLeaderError,
-} from './errors';
+import { ConfigChangePendingError, InvalidConfigChangeError, LeadershipTransferError, NotLeaderError } from './errors';
 import { Progress } from './progress';
 import { committedIndex } from './quorum';
 import { RaftLog } from './raft-log';
@@ -105,6 +100,7 @@ export class RaftNode {
   private pendingConfigIndex = 0;
   private lastHardState: HardState;
   private readonly quorumScratch: number[] = [];
+  private readonly matchScratch: number[] = [];
 
   private stepByRole: (message: Message) => void = (message) => this.stepFollower(message);
   private tickByRole: () => void = () => this.tickElection();
@@ -129,8 +125,10 @@ export class RaftNode {
     const initial = storage.initialState();
     const hardState = initial.hardState;
     const firstIndex = storage.firstIndex();
-    const applied = Math.min(options.appliedIndex ?? firstIndex - 1, hardState.commit);
-    this.log = new RaftLog(storage, hardState.commit, Math.max(applied, firstIndex - 1));
+    // Only applied (hence committed) entries are ever compacted, whatever an older HardState says.
+    const committed = Math.max(hardState.commit, firstIndex - 1);
+    const applied = Math.max(firstIndex - 1, Math.min(options.appliedIndex ?? firstIndex - 1, committed));
+    this.log = new RaftLog(storage, committed, applied);
     this.term = hardState.term;
     this.vote = hardState.vote;
     this.lastHardState = { ...hardState };
@@ -564,6 +562,10 @@ export class RaftNode {
       case MessageType.VoteResponse:
         this.handleVoteResponse(message);
         return;
+      case MessageType.TimeoutNow:
+        // A pre-candidate still at the leader's term: the transfer outranks its own pre-vote.
+        if (this.role === 'precandidate') this.startCampaign('transfer');
+        return;
       default:
         return;
     }
@@ -817,7 +819,12 @@ export class RaftNode {
 
   /** Commits the highest index a majority holds, but only an entry of the current term (§5.4.2). */
   private maybeCommit(): boolean {
-    const matches = this.members().map((member) => this.progress.get(member)?.match ?? 0);
+    const members = this.members();
+    const matches = this.matchScratch;
+    matches.length = members.length;
+    for (let position = 0; position < members.length; position++) {
+      matches[position] = this.progress.get(members[position])?.match ?? 0;
+    }
     const index = committedIndex(matches, this.quorumScratch);
     if (index <= this.log.committed || this.log.term(index) !== this.term) return false;
     this.commitTo(index);
@@ -871,7 +878,7 @@ export class RaftNode {
 
   private replayConfigEntries(from: number): void {
     const last = this.log.lastIndex();
-    for (let index = from; index <= last; ) {
+    for (let index = from; index <= last;) {
       const entries = this.log.slice(index, last + 1, this.maxCommittedBytesPerReady);
       for (const entry of entries) {
         if (entry.kind === EntryKind.Config) this.pushConfig(entry);

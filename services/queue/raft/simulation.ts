@@ -2,7 +2,17 @@ import { seededRandom, type Random } from '../../kit/clock';
 import { RaftNode } from './raft';
 import { MemoryStorage } from './storage';
 import { describeEntry, describeMessage } from './interaction';
-import { MessageType, type Entry, type Message, type NodeId, type Ready, type SnapshotRequest } from './types';
+import {
+  decodeConfigChange,
+  EntryKind,
+  MessageType,
+  type ConfigChange,
+  type Entry,
+  type Message,
+  type NodeId,
+  type Ready,
+  type SnapshotRequest,
+} from './types';
 
 /**
  * A deterministic simulator for the Raft core: every peer runs in one process on a shared logical clock, and a
@@ -35,6 +45,11 @@ export interface SimulationOptions {
   maxInflight: number;
   isPreVoteEnabled: boolean;
   isCheckQuorumEnabled: boolean;
+  /**
+   * A deliberately broken disk for testing the checkers: a crash also loses the persisted HardState, so a restarted
+   * peer may vote twice in one term. Runs with it must report violations.
+   */
+  isForgettingHardState: boolean;
   /** Also trace every message delivered (slower; for replaying a failing seed). */
   isTracingMessages: boolean;
 }
@@ -59,6 +74,7 @@ export const defaultSimulationOptions: SimulationOptions = {
   maxInflight: 4,
   isPreVoteEnabled: true,
   isCheckQuorumEnabled: false,
+  isForgettingHardState: false,
   isTracingMessages: false,
 };
 
@@ -148,8 +164,9 @@ class Simulation {
       this.settle();
       this.checkAcknowledgedEverywhere();
     } catch (error) {
-      if (!(error instanceof InvariantViolation)) throw error;
-      violation = error.message;
+      // The core throwing is as much a failure as a broken invariant, and must report the seed just the same.
+      violation = error instanceof InvariantViolation ? error.message : `the core threw: ${String(error)}`;
+      if (!(error instanceof InvariantViolation)) this.note(error instanceof Error ? (error.stack ?? '') : '');
     }
     return {
       seed: this.seed,
@@ -182,14 +199,20 @@ class Simulation {
     this.partition = null;
     this.note('faults stop; network heals');
     for (const peer of this.peers.values()) {
-      if (peer.raft === null) peer.restartAt = this.now;
+      if (peer.raft === null && peer.restartAt !== Infinity) peer.restartAt = this.now;
     }
     const deadline = this.now + this.options.settleSteps;
     for (; this.now < deadline; this.now++) {
       this.advanceTime();
       if (this.isConverged()) return;
     }
-    throw new InvariantViolation(`no convergence within ${this.options.settleSteps} steps after the faults stopped`);
+    const states = [...this.peers.values()].map((peer) => {
+      const status = peer.raft?.status();
+      return `${peer.id}: ${status?.role} term ${status?.term} commit ${status?.commit}/${status?.lastIndex} applied ${peer.applied.length} members [${status?.members.join(',')}]`;
+    });
+    throw new InvariantViolation(
+      `no convergence within ${this.options.settleSteps} steps after the faults stopped; ${states.join('; ')}`,
+    );
   }
 
   private isConverged(): boolean {
@@ -229,6 +252,9 @@ class Simulation {
     peer.restartAt = this.now + 5 + Math.floor(this.random() * 60);
     peer.proposals.clear();
     peer.staged = null;
+    if (this.options.isForgettingHardState) {
+      peer.storage.setHardState({ term: 0, vote: null, commit: peer.storage.initialState().hardState.commit });
+    }
     this.stats.crashes++;
     this.note(`${peer.id} crashes until ${peer.restartAt}`);
   }
@@ -381,7 +407,8 @@ class Simulation {
     peer.storage.applySnapshot(snapshot);
     peer.applied = peer.staged.applied.slice();
     peer.staged = null;
-    for (let index = 1; index <= peer.applied.length; index++) this.recordCommitted(peer, index, peer.applied[index - 1], Infinity);
+    for (let index = 1; index <= peer.applied.length; index++)
+      this.recordCommitted(peer, index, peer.applied[index - 1], Infinity);
     this.note(`${peer.id} installs catch-up to ${snapshot.index}`);
   }
 
@@ -403,6 +430,7 @@ class Simulation {
     const entryDigest = digest(entry);
     peer.applied.push(entryDigest);
     this.recordCommitted(peer, entry.index, entryDigest, term);
+    if (entry.kind === EntryKind.Config) this.retireIfRemoved(decodeConfigChange(entry.data));
     const key = `${entry.index}/${entry.term}`;
     const proposal = peer.proposals.get(key);
     if (proposal !== undefined) {
@@ -412,6 +440,20 @@ class Simulation {
       }
       this.acknowledged.set(proposal, entry.index);
     }
+  }
+
+  /**
+   * Without pre-vote or check-quorum nothing stops a removed peer that missed its removal from forcing elections
+   * forever (thesis §4.2.3), so in those runs the operator stops a peer once its removal commits, as a scale-down
+   * does. With either defence on, removed peers keep running: they must not disturb the others.
+   */
+  private retireIfRemoved(change: ConfigChange): void {
+    if (this.options.isPreVoteEnabled || this.options.isCheckQuorumEnabled || change.type !== 'remove') return;
+    const peer = this.peers.get(change.node);
+    if (peer === undefined || peer.restartAt === Infinity) return;
+    peer.raft = null;
+    peer.restartAt = Infinity;
+    this.note(`${peer.id} is stopped for good`);
   }
 
   // ---- invariants ----------------------------------------------------------------------------------------
@@ -556,7 +598,31 @@ class Simulation {
   }
 }
 
+/**
+ * The options a seed runs with by default: the seed also picks the cluster size and a fault profile, so a sweep of
+ * seeds covers 3 and 5 peers, single-entry and batched appends, check-quorum, runs without pre-vote, and runs with
+ * or without membership changes and leadership transfers.
+ */
+export function optionsForSeed(seed: number): SimulationOptions {
+  const random = seededRandom(seed ^ 0x5eed5eed);
+  const pick = <T>(choices: readonly T[]): T => choices[Math.floor(random() * choices.length)];
+  return {
+    ...defaultSimulationOptions,
+    nodes: pick([3, 5]),
+    maxEntriesPerAppend: pick([1, 4, 64]),
+    maxInflight: pick([1, 4, 16]),
+    isCheckQuorumEnabled: random() < 0.3,
+    isPreVoteEnabled: random() < 0.85,
+    dropRate: pick([0, 0.05, 0.2]),
+    duplicateRate: pick([0, 0.03, 0.1]),
+    crashRate: pick([0.005, 0.01, 0.03]),
+    readyRate: pick([0.5, 0.8, 1]),
+    membershipRate: pick([0, 0.01]),
+    transferRate: pick([0, 0.01]),
+  };
+}
+
 /** Runs one seeded simulation; the same seed and options always produce the same run. */
 export function runSimulation(seed: number, options: Partial<SimulationOptions> = {}): SimulationResult {
-  return new Simulation(seed, { ...defaultSimulationOptions, ...options }).run();
+  return new Simulation(seed, { ...optionsForSeed(seed), ...options }).run();
 }

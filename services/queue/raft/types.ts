@@ -82,8 +82,7 @@ export interface AppendRequest extends Envelope {
  * conflicting term at once instead of probing one index per round trip (thesis §5.3, etcd's findConflictByTerm).
  */
 export type AppendResponse = Envelope & { type: 'appendResponse'; index: number } & (
-    | { isRejected: false }
-    | { isRejected: true; hintIndex: number; hintTerm: number }
+    { isRejected: false } | { isRejected: true; hintIndex: number; hintTerm: number }
   );
 
 export interface Heartbeat extends Envelope {

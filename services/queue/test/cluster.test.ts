@@ -55,7 +55,7 @@ describe('queue, three peers', () => {
 
     const producer = async () => {
       while (isProducing) {
-        const ids = Array.from({ length: 20 }, () => `m${sequence++}`);
+        const ids = Array.from({ length: 50 }, () => `m${sequence++}`);
         const records = ids.map((id) => ({ key: `client-${id.length % 7}-${Number(id.slice(1)) % 13}`, value: { id } }));
         try {
           const response = await fetch(`${randomPeer().url}/v1/produce`, {
@@ -94,7 +94,7 @@ describe('queue, three peers', () => {
       }
     };
 
-    const running = Promise.all([producer(), producer(), consumer()]);
+    const running = Promise.all([producer(), producer(), producer(), producer(), consumer()]);
     await sleep(1_500);
 
     // kill -9 the leaders of two partitions in turn, restarting each
@@ -116,7 +116,7 @@ describe('queue, three peers', () => {
 
     isProducing = false;
     await running;
-    expect(acknowledged.size).toBeGreaterThan(500);
+    expect(acknowledged.size).toBeGreaterThan(1_000);
 
     // torn write: a follower of partition 0 loses the last bytes of its segment, restarts and catches up
     const leader0 = await leaderOf(0);
@@ -130,16 +130,22 @@ describe('queue, three peers', () => {
     await cluster.waitReady();
 
     // converge: every peer has committed the same prefix of every partition
+    let lastViews: ClusterView[] = [];
     await waitFor(
       async () => {
-        const views = await Promise.all(cluster.peers.map((peer) => getJson<ClusterView>(`${peer.url}/cluster`)));
-        return views.every((view) =>
-          view.partitions.every((item, index) => views.every((other) => other.partitions[index].commit_index === item.commit_index)),
+        lastViews = await Promise.all(cluster.peers.map((peer) => getJson<ClusterView>(`${peer.url}/cluster`)));
+        return lastViews.every((view) =>
+          view.partitions.every((item, index) => lastViews.every((other) => other.partitions[index].commit_index === item.commit_index)),
         ) || undefined;
       },
       20_000,
       'peers to agree on every commit index',
-    );
+    ).catch((error: Error) => {
+      const table = lastViews.map((view, number) =>
+        `${cluster.peers[number].id}: ${view.partitions.map((item) => `${item.partition}:${item.leader}@${item.commit_index}`).join(' ')}`,
+      );
+      throw new Error(`${error.message}\n${table.join('\n')}\n${cluster.peers.map((peer) => peer.process?.output.join('').slice(-3000)).join('\n---\n')}`);
+    });
 
     const logs = await Promise.all(
       cluster.peers.map((peer) => Promise.all(Array.from({ length: PARTITIONS }, (_, partition) => readPartition(peer.url, partition)))),

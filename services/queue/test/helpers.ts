@@ -83,7 +83,7 @@ export class Cluster {
         if (from !== to) proxies.set(`${ids[from]}>${ids[to]}`, await TcpProxy.start(ports[to]));
     const peers: Peer[] = ids.map((id, number) => {
       const peerList = ids
-        .map((other, otherNumber) =>
+        .map((other) =>
           other === id ? `${id}=http://127.0.0.1:${ports[number]}` : `${other}=http://127.0.0.1:${proxies.get(`${id}>${other}`)!.port}`,
         )
         .join(',');

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { encodeChunk } from '../chunk/codec';
-import { rollup } from '../chunk/rollup';
+import { rollup, windowStart } from '../chunk/rollup';
 import type { Samples } from '../chunk/samples';
 import { encodeSummary, summarize } from '../chunk/summary';
 import { BinaryWriter } from '../encoding/binary';
@@ -84,8 +84,9 @@ export class BlockBuilder {
     }
     const rollups = [];
     for (const windowMs of this.layout.rollupWindowsMs) {
+      // Counted first: summarising (a sketch insert per sample) only to discard the tier would double the cut's cost.
+      if (count / countWindows(samples.timestamps, windowMs) < this.layout.minSamplesPerRollupRow) continue;
       const rows = rollup(samples, windowMs);
-      if (rows.starts.length === 0 || count / rows.starts.length < this.layout.minSamplesPerRollupRow) continue;
       const bytes = encodeRollupRows(rows.starts, rows.summaries.map(encodeSummary), windowMs);
       rollups.push({ windowMs, offset: this.rollupBytes, length: bytes.length });
       this.rollupParts.push(bytes);
@@ -140,6 +141,17 @@ export class BlockBuilder {
     }
     return meta;
   }
+}
+
+function countWindows(timestamps: Float64Array, windowMs: number): number {
+  let windows = 0;
+  let windowEnd = -Infinity;
+  for (let index = 0; index < timestamps.length; index++) {
+    if (timestamps[index] < windowEnd) continue;
+    windows++;
+    windowEnd = windowStart(timestamps[index], windowMs) + windowMs;
+  }
+  return windows;
 }
 
 /** Rollup rows of one series and tier: count, first start, then each start as windows after the previous; deflated. */

@@ -100,18 +100,22 @@ export class BitReader {
   /** Reads `count` bits (0 ≤ count ≤ 32) as an unsigned number. */
   readBits(count: number): number {
     if (this.position + count > this.end) throw this.truncated();
-    let result = 0;
-    let remaining = count;
-    while (remaining > 0) {
-      const offset = this.position & 7;
-      const available = 8 - offset;
-      const taken = available < remaining ? available : remaining;
-      const piece = (this.bytes[this.position >>> 3] >>> (available - taken)) & ((1 << taken) - 1);
-      result = (result << taken) | piece;
-      this.position += taken;
-      remaining -= taken;
+    if (count === 0) return 0;
+    const offset = this.position & 7;
+    if (offset + count > 32) {
+      const high = this.readBits(count - 16);
+      return high * 0x10000 + this.readBits(16);
     }
-    return result >>> 0;
+    // One 32-bit window, loading only the bytes the bits occupy (the end check above covers them).
+    const bytes = this.bytes;
+    const index = this.position >>> 3;
+    const end = offset + count;
+    let window = bytes[index] << 24;
+    if (end > 8) window |= bytes[index + 1] << 16;
+    if (end > 16) window |= bytes[index + 2] << 8;
+    if (end > 24) window |= bytes[index + 3];
+    this.position += count;
+    return (window << offset) >>> (32 - count);
   }
 
   corruption(reason: string): ChunkCorruptionError {

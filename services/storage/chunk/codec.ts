@@ -49,19 +49,18 @@ export function encodeChunk(samples: Samples): Uint8Array {
 export function decodeChunk(bytes: Uint8Array): Samples {
   if (bytes.length === 0) throw new ChunkCorruptionError(0, 'empty chunk');
   const encoding = bytes[0] as ChunkEncoding;
-  const payload = bytes.subarray(1);
   switch (encoding) {
     case ChunkEncoding.xor:
       try {
-        return decodeXor(payload);
+        return decodeXor(bytes.subarray(1));
       } catch (error) {
         if (error instanceof ChunkCorruptionError) throw new ChunkCorruptionError(error.offset + 1, error.reason);
         throw error;
       }
     case ChunkEncoding.decimalDeflate:
-      return decodeDecimalPayload(inflate(payload), false);
+      return decodeDecimalPayload(inflate(bytes.subarray(1)), 0, false);
     case ChunkEncoding.decimalPacked:
-      return decodeDecimalPayload(payload, true);
+      return decodeDecimalPayload(bytes, 1, true);
     default: {
       const unknown: never = encoding;
       throw new ChunkCorruptionError(0, `unknown chunk encoding ${unknown as number}`);
@@ -171,9 +170,12 @@ function inflate(compressed: Uint8Array): Uint8Array {
   }
 }
 
-/** Decodes the scaled-decimal payload (inflated, or packed as is); offsets in errors count from its first byte. */
-function decodeDecimalPayload(payload: Uint8Array, isPacked: boolean): Samples {
-  const reader = new ByteReader(payload, 0, isPacked ? 1 : 0);
+/**
+ * Decodes a scaled-decimal payload starting at `start`: packed within the chunk itself (offsets in errors count from
+ * the chunk's first byte), or a whole inflated payload (offsets count in it, and the reason says so).
+ */
+function decodeDecimalPayload(payload: Uint8Array, start: number, isPacked: boolean): Samples {
+  const reader = new ByteReader(payload, start);
   const where = isPacked ? '' : 'inflated payload: ';
   const count = reader.readUvarint();
   if (count > MAX_CHUNK_SAMPLES) throw reader.corruption(`${where}${count} samples exceed the chunk limit`);
@@ -192,8 +194,8 @@ function decodeDecimalPayload(payload: Uint8Array, isPacked: boolean): Samples {
     const firstDelta = count > 1 ? reader.readVarint() : 0;
     if (isPacked) {
       if (count > 2) {
-        readPacked(reader, payload, timestamps.subarray(2), count - 2);
-        readPacked(reader, payload, values.subarray(2), count - 2);
+        readPacked(reader, payload, timestamps, 2, count - 2);
+        readPacked(reader, payload, values, 2, count - 2);
       }
     } else {
       for (let index = 2; index < count; index++) timestamps[index] = reader.readVarint();

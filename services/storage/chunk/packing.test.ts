@@ -20,7 +20,7 @@ describe('patched bit packing', () => {
         const bytes = writer.bytes();
         const reader = new ByteReader(bytes, 1);
         const output = new Float64Array(values.length);
-        readPacked(reader, bytes, output, values.length);
+        readPacked(reader, bytes, output, 0, values.length);
         expect(Array.from(output)).toEqual(list);
         expect(reader.remaining).toBe(0);
       }),
@@ -38,12 +38,12 @@ describe('patched bit packing', () => {
 
   it('reports widths and exceptions that no writer produces', () => {
     const output = new Float64Array(4);
-    expect(() => readPacked(new ByteReader(Uint8Array.of(60)), Uint8Array.of(60), output, 4)).toThrow(
+    expect(() => readPacked(new ByteReader(Uint8Array.of(60)), Uint8Array.of(60), output, 0, 4)).toThrow(
       ChunkCorruptionError,
     );
     const tooMany = Uint8Array.of(0, 9);
-    expect(() => readPacked(new ByteReader(tooMany), tooMany, output, 4)).toThrow(ChunkCorruptionError);
+    expect(() => readPacked(new ByteReader(tooMany), tooMany, output, 0, 4)).toThrow(ChunkCorruptionError);
     const outOfRange = Uint8Array.of(0, 1, 7, 1);
-    expect(() => readPacked(new ByteReader(outOfRange), outOfRange, output, 4)).toThrow(ChunkCorruptionError);
+    expect(() => readPacked(new ByteReader(outOfRange), outOfRange, output, 0, 4)).toThrow(ChunkCorruptionError);
   });
 });

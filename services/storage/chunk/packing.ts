@@ -74,22 +74,28 @@ function writeWide(bits: BitWriter, value: number, width: number): void {
 }
 
 /**
- * Reads `count` values written by writePacked into `output` from the reader's position and moves past them. Values
- * stay exact because each is a packed low part plus high·2^width below 2^53 (checked).
+ * Reads `count` values written by writePacked into output[first, first + count) from the reader's position and moves
+ * past them. Values stay exact because each is a packed low part plus high·2^width below 2^53 (checked).
  */
-export function readPacked(reader: ByteReader, bytes: Uint8Array, output: Float64Array, count: number): void {
+export function readPacked(
+  reader: ByteReader,
+  bytes: Uint8Array,
+  output: Float64Array,
+  first: number,
+  count: number,
+): void {
   const width = reader.readByte();
   if (width > MAX_WIDTH) throw reader.corruption(`packed width ${width} exceeds ${MAX_WIDTH}`);
   const start = reader.position;
   const byteLength = Math.ceil((count * width) / 8);
   if (start + byteLength > bytes.length) throw reader.corruption('packed values run past the end');
   if (width === 0) {
-    output.fill(0, 0, count);
+    output.fill(0, first, first + count);
   } else if (width <= 25) {
-    unpackNarrow(bytes, start, output, count, width);
+    unpackNarrow(bytes, start, output, first, count, width);
   } else {
     const bits = new BitReader(bytes.subarray(0, start + byteLength), start);
-    for (let index = 0; index < count; index++) {
+    for (let index = first; index < first + count; index++) {
       output[index] = width > 32 ? bits.readBits(width - 32) * TWO_POW_32 + bits.readBits(32) : bits.readBits(width);
     }
   }
@@ -101,18 +107,25 @@ export function readPacked(reader: ByteReader, bytes: Uint8Array, output: Float6
   for (let exception = 0; exception < exceptions; exception++) {
     index += reader.readUvarint() + 1;
     if (index >= count) throw reader.corruption('packed exception index out of range');
-    const value = output[index] + reader.readUvarint() * limit;
+    const value = output[first + index] + reader.readUvarint() * limit;
     if (value > Number.MAX_SAFE_INTEGER) throw reader.corruption('packed value exceeds a safe integer');
-    output[index] = value;
+    output[first + index] = value;
   }
 }
 
 /** Widths up to 25 bits fit a 32-bit window at any bit offset, so each value is one load and two shifts. */
-function unpackNarrow(bytes: Uint8Array, start: number, output: Float64Array, count: number, width: number): void {
+function unpackNarrow(
+  bytes: Uint8Array,
+  start: number,
+  output: Float64Array,
+  first: number,
+  count: number,
+  width: number,
+): void {
   const end = bytes.length;
   let bitPosition = start * 8;
   const rightShift = 32 - width;
-  for (let index = 0; index < count; index++) {
+  for (let index = first; index < first + count; index++) {
     const byteIndex = bitPosition >>> 3;
     let word: number;
     if (byteIndex + 3 < end) {

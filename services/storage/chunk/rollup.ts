@@ -30,9 +30,10 @@ export function rollup(samples: Samples, windowMs: number): Rollup {
   return { starts: Float64Array.from(starts), summaries };
 }
 
-/** The epoch-aligned window holding `timestamp`, by exact remainder (a division can round across the boundary). */
+/** The start of the window (offsetMs plus a multiple of windowMs) holding `timestamp`, by exact remainders. */
 export function windowStart(timestamp: number, windowMs: number, offsetMs = 0): number {
-  let remainder = (timestamp - offsetMs) % windowMs;
+  // Remainders first: timestamp − offset can leave the safe integers, the remainders cannot.
+  let remainder = ((timestamp % windowMs) - (offsetMs % windowMs)) % windowMs;
   if (remainder < 0) remainder += windowMs;
   return timestamp - remainder;
 }

@@ -38,7 +38,8 @@ export function emptySummary(): Summary {
   };
 }
 
-function sortedWire(sketch: DDSketch): SketchWire {
+/** The sketch's wire form with bins in index order, so equal sketches compare equal. */
+export function sortedWire(sketch: DDSketch): SketchWire {
   const wire = sketch.toWire();
   wire.pos.sort((left, right) => left[0] - right[0]);
   wire.neg.sort((left, right) => left[0] - right[0]);

@@ -198,4 +198,36 @@ describe('Engine', () => {
     ]);
     await engine.close();
   });
+
+  it('leaves a readable store after a crash at any point of a compaction', async () => {
+    const directory = await temporaryDirectory();
+    let engine = await openEngine(directory, { compactionRangesMs: [] });
+    const points: Point[] = [];
+    for (let time = 0; time < 9 * HOUR; time += 60_000) points.push(point('a', time, time / 60_000), point('b', time, 1));
+    await engine.write('default', points);
+    await engine.maintain();
+    const expected = JSON.stringify(await readAll(engine));
+    await engine.close();
+    const blocksDirectory = path.join(directory, 'blocks');
+    const sources = await fs.readdir(blocksDirectory);
+    const saved = await temporaryDirectory();
+    for (const name of sources) await fs.cp(path.join(blocksDirectory, name), path.join(saved, name), { recursive: true });
+
+    engine = await openEngine(directory);
+    await engine.maintain();
+    const merged = engine.blockMetas.find((meta) => meta.compaction.level === 2)!;
+    expect(merged).toBeDefined();
+    await engine.close();
+    // Crash after the merged block's rename but before its sources were deleted: both are on disk.
+    for (const name of sources) await fs.cp(path.join(saved, name), path.join(blocksDirectory, name), { recursive: true });
+    // And a half-written block from a later, interrupted compaction.
+    await fs.cp(path.join(blocksDirectory, merged.ulid), path.join(blocksDirectory, `${merged.ulid.slice(0, -1)}Z.tmp`), { recursive: true });
+
+    engine = await openEngine(directory);
+    expect(JSON.stringify(await readAll(engine))).toBe(expected);
+    const remaining = await fs.readdir(blocksDirectory);
+    expect(remaining.some((name) => name.includes('.tmp'))).toBe(false);
+    expect(remaining.filter((name) => merged.compaction.sources.includes(name))).toEqual([]);
+    await engine.close();
+  });
 });

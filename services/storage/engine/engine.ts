@@ -198,13 +198,24 @@ export class Engine {
 
   /** Runs one round of maintenance (head cuts, WAL checkpoint, compactions, retention); concurrent calls share it. */
   maintain(): Promise<void> {
-    this.maintaining ??= this.runMaintenance().finally(() => (this.maintaining = undefined));
+    this.maintaining ??= this.runMaintenance(false).finally(() => (this.maintaining = undefined));
     return this.maintaining;
   }
 
-  private async runMaintenance(): Promise<void> {
+  /**
+   * Persists the whole head to blocks now (benchmarks, and before a planned migration). Afterwards samples before the
+   * end of the last block range are rejected as too old, as after any cut.
+   */
+  async persistHead(): Promise<void> {
+    while (this.maintaining) await this.maintaining;
+    this.maintaining = this.runMaintenance(true).finally(() => (this.maintaining = undefined));
+    return this.maintaining;
+  }
+
+  private async runMaintenance(isPersistingAll: boolean): Promise<void> {
     let hasCut = false;
-    while (!this.isClosed && this.isHeadCuttable()) {
+    const hasHeadSamples = () => this.head.minTime !== Infinity;
+    while (!this.isClosed && (this.isHeadCuttable() || (isPersistingAll && hasHeadSamples()))) {
       await this.cutHead();
       hasCut = true;
     }

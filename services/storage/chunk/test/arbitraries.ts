@@ -87,3 +87,9 @@ export function expectOnlyCorruption(decode: () => unknown): void {
     if (!(error instanceof ChunkCorruptionError)) throw error;
   }
 }
+
+/** Gauges with staleness markers (NaN) and arbitrary finite values mixed in. */
+export const gaugeSamples = samplesOf(
+  fc.oneof(decimalValue, fc.constant(NaN), fc.double({ min: -1e6, max: 1e6, noNaN: true })),
+  200,
+);
