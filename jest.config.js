@@ -1,7 +1,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/services', '<rootDir>/operator', '<rootDir>/load-tests', '<rootDir>/scripts'],
+  roots: ['<rootDir>/services', '<rootDir>/operator', '<rootDir>/load-tests', '<rootDir>/scripts', '<rootDir>/console'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
   // @kubernetes/client-node 1.x and its dependencies are ESM-only; jest must transform them.

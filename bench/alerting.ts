@@ -21,6 +21,8 @@ import path from 'node:path';
 import { freePort, httpReady, sleep, spawnProcess, waitFor } from '../services/kit/testing/processes';
 import { startQueryEngineDouble } from '../services/alerting/testing/query-engine-double';
 import { startHttpReceiver } from '../services/alerting/testing/receivers';
+import { validateRule } from '../services/alerting/rules/rule';
+import { FILE_NAME } from '../services/alerting/store/file';
 
 const args = process.argv.slice(2);
 const isFull = args.includes('--full');
@@ -61,6 +63,21 @@ async function benchAlerting() {
   for (let index = 0; index < ruleCount; index++)
     for (const host of hosts) engine.set(`bench_metric_${index}`, { host }, 40 + ((index * 7) % 30));
   engine.set('latency_probe', {}, 0);
+  const ruleOf = (index: number) => ({
+    name: `bench_${index}`,
+    query: `max(bench_metric_${index}) by (host) > 80`,
+    duration: '1m',
+  });
+  // Most rules are written into the data directory before start-up (the file store's format, API.md) so that a large
+  // run does not spend minutes in POST /rules; the last `apiRules` go through the API to measure that path too.
+  const apiRules = Math.min(500, ruleCount);
+  const seeded = Object.fromEntries(
+    Array.from({ length: ruleCount - apiRules }, (_, index) => [`bench_${index}`, validateRule(ruleOf(index)).spec]),
+  );
+  writeFileSync(
+    path.join(dataDir, FILE_NAME),
+    JSON.stringify({ format: 1, version: 1, collections: { rules: seeded } }),
+  );
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   // This file runs compiled from dist/bench, next to dist/services.
@@ -84,11 +101,7 @@ async function benchAlerting() {
     await postAll(
       base,
       '/rules',
-      Array.from({ length: ruleCount }, (_, index) => ({
-        name: `bench_${index}`,
-        query: `max(bench_metric_${index}) by (host) > 80`,
-        duration: '1m',
-      })),
+      Array.from({ length: apiRules }, (_, index) => ruleOf(ruleCount - apiRules + index)),
     );
     const loadSeconds = (Date.now() - loadStarted) / 1000;
     await postAll(base, '/rules', [
@@ -104,7 +117,7 @@ async function benchAlerting() {
     const delta = (name: string) => counter(after, name) - counter(before, name);
     const throughput = {
       rules: ruleCount,
-      ruleLoadPerSecond: Math.round(ruleCount / loadSeconds),
+      rulesCreatedPerSecondThroughApi: Math.round(apiRules / loadSeconds),
       evaluationsPerSecond: Math.round(delta('alerting_rule_evaluations_total') / elapsed),
       queriesPerSecond: Math.round(delta('alerting_queries_total') / elapsed),
       missedPerSecond: Math.round(delta('alerting_rule_evaluations_missed_total') / elapsed),

@@ -11,7 +11,7 @@
  */
 import autocannon from 'autocannon';
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, httpReady, spawnProcess, type ManagedProcess } from '../services/kit/testing/processes';
@@ -38,15 +38,32 @@ interface Figures {
   p50: number;
   p99: number;
   seconds: number;
+  /** Responses over the whole run, warm-up included (the denominator of CPU per request). */
+  total: number;
+  /** CPU (user + system) per response of each measured process, in microseconds. */
+  cpuMicros: number[];
+}
+
+/** CPU time of a process so far, in microseconds (Linux /proc; clock ticks are 10 ms). */
+function cpuMicrosOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 /**
  * Runs autocannon for `warmupSeconds + duration`; accepted/answered/rejected count only responses that arrive after
  * the warm-up (so an initial burst allowance does not inflate the steady rate), latency covers the whole run.
  */
-function load(url: string, clientCount: number, duration: number, warmupSeconds = 0): Promise<Figures> {
+function load(
+  url: string,
+  clientCount: number,
+  duration: number,
+  measured: readonly ManagedProcess[],
+  warmupSeconds = 0,
+): Promise<Figures> {
   let next = 0;
-  const counts = { answered: 0, accepted: 0, rejected: 0 };
+  const counts = { answered: 0, accepted: 0, rejected: 0, total: 0 };
+  const cpuBefore = measured.map((process) => cpuMicrosOf(process.child.pid!));
   let measureFrom = Number.POSITIVE_INFINITY;
   return new Promise((resolve, reject) => {
     const instance = autocannon(
@@ -64,6 +81,7 @@ function load(url: string, clientCount: number, duration: number, warmupSeconds 
               headers: { 'content-type': 'application/json', authorization: `client_${next++ % clientCount}` },
             }),
             onResponse: (status) => {
+              counts.total++;
               if (Date.now() < measureFrom) return;
               counts.answered++;
               if (status >= 200 && status < 300) counts.accepted++;
@@ -83,6 +101,10 @@ function load(url: string, clientCount: number, duration: number, warmupSeconds 
           p50: result.latency.p50,
           p99: result.latency.p99,
           seconds: elapsed,
+          total: counts.total,
+          cpuMicros: measured.map(
+            (process, index) => (cpuMicrosOf(process.child.pid!) - cpuBefore[index]) / Math.max(1, counts.total),
+          ),
         });
       },
     );
@@ -149,45 +171,48 @@ async function main(): Promise<void> {
   try {
     const queuePort = await freePort();
     const queue = { url: `http://127.0.0.1:${queuePort}` };
-    started.push(await startQueueDouble(queuePort));
+    const queueDouble = await startQueueDouble(queuePort);
+    started.push(queueDouble);
     const barePort = await freePort();
-    started.push(await startBareServer(barePort));
-    const ceiling = await load(`http://127.0.0.1:${barePort}`, 10_000, seconds);
+    const bare = await startBareServer(barePort);
+    started.push(bare);
+    const ceiling = await load(`http://127.0.0.1:${barePort}`, 10_000, seconds, [bare]);
     await started.pop()!.stop();
 
     const port = await freePort();
     const ingestion = await startIngestion(port, ['--queue-url', queue.url, '--data-dir', `${dataDir}/a`]);
     started.push(ingestion);
     // The first 2 s drain every client's initial burst, so the measured window shows the steady rate alone.
-    const limited = await load(`http://127.0.0.1:${port}`, 100, seconds, 2);
+    const limited = await load(`http://127.0.0.1:${port}`, 100, seconds, [ingestion, queueDouble], 2);
     const recordsBefore = await queueRecords(queue.url);
-    const open = await load(`http://127.0.0.1:${port}`, 10_000, seconds);
+    const open = await load(`http://127.0.0.1:${port}`, 10_000, seconds, [ingestion, queueDouble]);
     const forwarded = (await queueRecords(queue.url)) - recordsBefore;
     await started.pop()!.stop();
 
     const spoolPort = await freePort();
     const deadQueue = `http://127.0.0.1:${await freePort()}`;
-    started.push(
-      await startIngestion(spoolPort, [
-        '--queue-url',
-        deadQueue,
-        '--data-dir',
-        `${dataDir}/b`,
-        '--spool-max-bytes',
-        String(8 * 1024 ** 3),
-      ]),
-    );
-    const spooled = await load(`http://127.0.0.1:${spoolPort}`, 10_000, seconds);
+    const spooling = await startIngestion(spoolPort, [
+      '--queue-url',
+      deadQueue,
+      '--data-dir',
+      `${dataDir}/b`,
+      '--spool-max-bytes',
+      String(8 * 1024 ** 3),
+    ]);
+    started.push(spooling);
+    const spooled = await load(`http://127.0.0.1:${spoolPort}`, 10_000, seconds, [spooling]);
     await started.pop()!.stop();
 
     const ratio = open.accepted / ceiling.accepted;
+    const micros = (value: number) => value.toFixed(0);
+    const perCore = (cpu: number) => round(1e6 / cpu);
     rows.push(
-      '| case | answered req/s | accepted req/s | p50 ms | p99 ms | notes |',
-      '| --- | --- | --- | --- | --- | --- |',
-      `| ceiling: bare node:http 202 | ${round(ceiling.answered)} | ${round(ceiling.accepted)} | ${ceiling.p50} | ${ceiling.p99} | same body and connections as (b) |`,
-      `| (a) 100 clients at 10 req/s | ${round(limited.answered)} | ${round(limited.accepted)} | ${limited.p50} | ${limited.p99} | admitted ${round(limited.accepted)}/s vs 1,000/s: ${(((limited.accepted - 1000) / 1000) * 100).toFixed(1)}% off; 429s ${round(limited.rejected)}/s |`,
-      `| (b) 10,000 clients, 10 metrics/request, into the queue double | ${round(open.answered)} | ${round(open.accepted)} | ${open.p50} | ${open.p99} | ${round(forwarded)} records acknowledged by the queue; ratio to ceiling ${ratio.toFixed(2)} |`,
-      `| (b') same, queue unreachable: fsynced spool | ${round(spooled.answered)} | ${round(spooled.accepted)} | ${spooled.p50} | ${spooled.p99} | ratio to ceiling ${(spooled.accepted / ceiling.accepted).toFixed(2)} |`,
+      '| case | answered req/s | accepted req/s | p50 ms | p99 ms | server CPU µs/request | notes |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+      `| ceiling: bare node:http 202 | ${round(ceiling.answered)} | ${round(ceiling.accepted)} | ${ceiling.p50} | ${ceiling.p99} | ${micros(ceiling.cpuMicros[0])} | same body and connections as (b); ${perCore(ceiling.cpuMicros[0])} req/s per core of CPU |`,
+      `| (a) 100 clients at 10 req/s | ${round(limited.answered)} | ${round(limited.accepted)} | ${limited.p50} | ${limited.p99} | ${micros(limited.cpuMicros[0])} | admitted ${round(limited.accepted)}/s vs 1,000/s: ${(((limited.accepted - 1000) / 1000) * 100).toFixed(1)}% off; 429s ${round(limited.rejected)}/s |`,
+      `| (b) 10,000 clients, 10 metrics/request, into the queue double | ${round(open.answered)} | ${round(open.accepted)} | ${open.p50} | ${open.p99} | ${micros(open.cpuMicros[0])} | ratio to ceiling ${ratio.toFixed(2)} (CPU per request ${(ceiling.cpuMicros[0] / open.cpuMicros[0]).toFixed(2)}); ${perCore(open.cpuMicros[0])} req/s per core of CPU; queue double ${micros(open.cpuMicros[1])} µs/request; ${round(forwarded)} records acknowledged |`,
+      `| (b') same, queue unreachable: fsynced spool | ${round(spooled.answered)} | ${round(spooled.accepted)} | ${spooled.p50} | ${spooled.p99} | ${micros(spooled.cpuMicros[0])} | ratio to ceiling ${(spooled.accepted / ceiling.accepted).toFixed(2)} |`,
     );
     const errors = ceiling.errors + limited.errors + open.errors + spooled.errors;
     process.stdout.write(

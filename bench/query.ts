@@ -2,13 +2,17 @@
  * Query engine benchmark: loads series × 24 h at 10 s into real storage shards (compiled CLI), then times dashboard
  * queries through the query engine, cold (results cache off) and warm (cache on).
  *
- *   npm run bench:query                 # short: 200 series (1.7M points) on 2 shards
+ *   npm run bench:query                 # short: 60 series (518k points) on 2 shards
  *   npm run bench:query -- --series 2000
  *   npm run bench:query -- --full       # 12,000 series × 24 h at 10 s ≈ 104M points (long: loading dominates)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { storageRequest } from '../services/query/executor/executor';
+import type { SelectStatement } from '../services/query/parser/ast';
+import { parse } from '../services/query/parser/parser';
+import { planSelect } from '../services/query/planner/planner';
 import { freePort, httpReady, spawnProcess, type ManagedProcess } from '../services/kit/testing/processes';
 
 /** The compiled CLI next to this compiled file (the kit's startService resolves paths from the source tree). */
@@ -29,7 +33,7 @@ function option(name: string, fallback: number): number {
 }
 
 const isFull = process.argv.includes('--full');
-const seriesCount = option('series', isFull ? 12_000 : 200);
+const seriesCount = option('series', isFull ? 12_000 : 60);
 const shardCount = option('shards', 2);
 const repeats = option('repeats', 5);
 
@@ -72,6 +76,31 @@ async function timeQuery(queryUrl: string, query: string): Promise<{ ms: number;
   const body = (await response.json()) as { series?: unknown[]; error?: unknown };
   if (!response.ok) throw new Error(`${query}: ${response.status} ${JSON.stringify(body)}`);
   return { ms: Number(process.hrtime.bigint() - started) / 1e6, rows: body.series?.length ?? 0 };
+}
+
+/** The same storage calls the engine makes (its plan), sent straight to every shard: the storage share of a query. */
+async function timeStorage(shardUrls: string[], query: string, now: number): Promise<number> {
+  const plan = planSelect(parse(query) as SelectStatement, {
+    now,
+    defaultRangeMs: 3_600_000,
+    maxPoints: 5_000_000,
+    exactPointsLimit: 100_000,
+  });
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    plan.sources.flatMap((source) =>
+      shardUrls.map(async (url) => {
+        const { path: requestPath, body } = storageRequest(plan, source, 'aggregate');
+        const response = await fetch(url + requestPath, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        await response.text();
+      }),
+    ),
+  );
+  return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -122,11 +151,13 @@ async function main(): Promise<void> {
         cold.push(timing.ms);
         rows = timing.rows;
       }
+      const storage: number[] = [];
+      for (let run = 0; run < repeats; run++) storage.push(await timeStorage(shardUrls, query, Date.now()));
       await timeQuery(`http://127.0.0.1:${warmPort}`, query);
       const warm: number[] = [];
       for (let run = 0; run < repeats * 4; run++) warm.push((await timeQuery(`http://127.0.0.1:${warmPort}`, query)).ms);
       results.push(
-        `| ${name} | ${rows} | ${median(cold).toFixed(1)} | ${Math.max(...cold).toFixed(1)} | ${median(warm).toFixed(2)} |`,
+        `| ${name} | ${rows} | ${median(cold).toFixed(1)} | ${Math.max(...cold).toFixed(1)} | ${median(storage).toFixed(1)} | ${median(warm).toFixed(2)} |`,
       );
     }
     process.stdout.write(
@@ -134,8 +165,8 @@ async function main(): Promise<void> {
         '',
         `query engine, ${loaded.points.toLocaleString('en')} points (${seriesCount} series × 24 h at 10 s) on ${shardCount} real storage shards, ${os.cpus().length} cores, Node ${process.version}`,
         '',
-        '| query | rows | cold median ms | cold max ms | warm (cached) median ms |',
-        '| --- | --- | --- | --- | --- |',
+        '| query | rows | cold median ms | cold max ms | storage alone median ms | warm (cached) median ms |',
+        '| --- | --- | --- | --- | --- | --- |',
         ...results,
         '',
       ].join('\n'),

@@ -2,7 +2,7 @@
 # The Kubernetes packaging checks CI runs (after scripts/install-tools.sh):
 #   1. helm lint --strict on the chart (default values and a cluster-wide, external-redis variant)
 #   2. helm template | kubeconform -strict, with schemas generated offline for the built-in kinds (from the pinned
-#      Kubernetes module's OpenAPI spec) and for our CRDs, plus the examples in manifests/examples/
+#      Kubernetes module's OpenAPI spec) and for our CRDs, plus manifests/ (rendered and examples)
 #   3. manifests/metricstream.yaml is current (scripts/render-manifests.sh --check)
 #   4. shellcheck over scripts/*.sh (this part's scripts at every severity, the rest at warning and above)
 set -euo pipefail
@@ -45,7 +45,7 @@ validate() {
 "$helm" template metricstream "$chart" --namespace metricstream --include-crds 2> /dev/null | validate -
 "$helm" template metricstream "$chart" --namespace metricstream --set operator.watchNamespace='*' \
   --set redis.bundled=false --set redis.externalUrl=redis://redis.example:6379 2> /dev/null | validate -
-validate "$repo_root/manifests/examples" "$repo_root/crds"
+validate "$repo_root/manifests" "$repo_root/crds"
 
 step "rendered manifests are current"
 "$repo_root/scripts/render-manifests.sh" --check > /dev/null

@@ -7,6 +7,7 @@ needed=()
 command -v redis-server >/dev/null 2>&1 || needed+=(redis-server)
 command -v prometheus >/dev/null 2>&1 || needed+=(prometheus)
 command -v shellcheck >/dev/null 2>&1 || needed+=(shellcheck)
+command -v chromium >/dev/null 2>&1 || needed+=(chromium)
 
 if [ "${#needed[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then

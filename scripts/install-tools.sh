@@ -25,6 +25,10 @@ selected=()
 while (($# > 0)); do
   case "$1" in
     --only)
+      [[ $# -ge 2 ]] || {
+        echo "install-tools: --only needs a tool name" >&2
+        exit 2
+      }
       selected+=("$2")
       shift 2
       ;;

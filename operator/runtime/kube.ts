@@ -146,6 +146,8 @@ interface RequestOptions {
  */
 export class HttpKubeClient implements KubeClient {
   private readonly watcher: Watch;
+  /** The first request's agent, kept so connections are reused (the library builds a new agent per call). */
+  private agent: https.RequestOptions['agent'];
 
   constructor(
     private readonly config: KubeConfig,
@@ -255,7 +257,10 @@ export class HttpKubeClient implements KubeClient {
       },
       timeout: this.timeoutMs,
     };
+    // Applied per request: credentials such as a projected service-account token are re-read when they rotate.
     await this.config.applyToHTTPSOptions(requestOptions);
+    this.agent ??= requestOptions.agent;
+    requestOptions.agent = this.agent;
     const transport = url.protocol === 'https:' ? https : http;
     return new Promise<T>((resolve, reject) => {
       const request = transport.request(url, requestOptions, (response) => {

@@ -518,8 +518,8 @@ describeEnvTest('operator against a real kube-apiserver', () => {
       '--alerting-url',
       alertingUrl,
     ]);
-    const path_ = resourcePath(resources.alertRule, realNamespace, 'high-cpu');
-    const read = async () => (await env.request('GET', path_)).body;
+    const rulePath = resourcePath(resources.alertRule, realNamespace, 'high-cpu');
+    const read = async () => (await env.request('GET', rulePath)).body;
     const remoteRule = async () => {
       const response = await fetch(`${alertingUrl}/rules/alerts-real-high-cpu`);
       return response.status === 200 ? ((await response.json()) as { query: string; duration: string }) : undefined;
@@ -536,7 +536,7 @@ describeEnvTest('operator against a real kube-apiserver', () => {
       expect(await remoteRule()).toMatchObject({ query: 'avg(cpu_usage) > 80', duration: '5m' });
       expect((await read()).status).toMatchObject({ state: 'inactive', ruleName: 'alerts-real-high-cpu' });
 
-      await env.request('PATCH', path_, { spec: { query: 'avg((cpu_usage) > 80' } }, 'application/merge-patch+json');
+      await env.request('PATCH', rulePath, { spec: { query: 'avg((cpu_usage) > 80' } }, 'application/merge-patch+json');
       const invalid = await waitFor(
         async () => {
           const current = await read();
@@ -548,14 +548,14 @@ describeEnvTest('operator against a real kube-apiserver', () => {
       expect(condition(invalid, 'Synced').reason).toBe('InvalidRule');
       expect(condition(invalid, 'Synced').message).toMatch(/^parse_error: .+ \(at position \d+\)$/);
 
-      await env.request('PATCH', path_, { spec: { query: 'avg(cpu_usage) > 95' } }, 'application/merge-patch+json');
+      await env.request('PATCH', rulePath, { spec: { query: 'avg(cpu_usage) > 95' } }, 'application/merge-patch+json');
       await waitFor(
         async () => (await remoteRule())?.query === 'avg(cpu_usage) > 95' || undefined,
         15_000,
         'the update',
       );
-      await env.request('DELETE', path_);
-      await waitFor(async () => (await env.request('GET', path_)).status === 404 || undefined, 15_000, 'deletion');
+      await env.request('DELETE', rulePath);
+      await waitFor(async () => (await env.request('GET', rulePath)).status === 404 || undefined, 15_000, 'deletion');
       expect(await remoteRule()).toBeUndefined();
     } finally {
       await operator.process.stop();

@@ -18,6 +18,10 @@ import { OFFSETS_TOPIC, parseTopicList, TopicSpecError } from './topics/topics';
 
 const MIB = 1024 * 1024;
 
+// Every partition's fdatasync runs in libuv's thread pool; with its default of 4 threads, 13 partitions' syncs would
+// queue behind each other. Read once by libuv when the pool starts, which is after this module loads.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
 const configSpec = {
   ...commonOptions,
   port: { kind: 'port', env: 'PORT', default: 8081, description: 'API and peer port' },

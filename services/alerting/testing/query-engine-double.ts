@@ -57,7 +57,7 @@ function check(query: string): { code: string; message: string; position: number
 }
 
 export async function startQueryEngineDouble(): Promise<QueryEngineDouble> {
-  const series = new Map<string, Series>();
+  const series = new Map<string, Map<string, Series>>();
   const batches: string[][] = [];
 
   function answer(query: string): Answer {
@@ -75,8 +75,7 @@ export async function startQueryEngineDouble(): Promise<QueryEngineDouble> {
       .map((key) => key.trim())
       .filter((key) => key !== '');
     const groups = new Map<string, { labels: Record<string, string>; values: number[] }>();
-    for (const one of series.values()) {
-      if (one.measurement !== measurement) continue;
+    for (const one of series.get(measurement)?.values() ?? []) {
       if (!filters.every((filter) => (one.labels[filter.key] === filter.value) === (filter.operator === '='))) continue;
       const labels = Object.fromEntries(groupBy.map((key) => [key, one.labels[key] ?? '']));
       const key = JSON.stringify(labels);
@@ -99,9 +98,11 @@ export async function startQueryEngineDouble(): Promise<QueryEngineDouble> {
     failWith: undefined,
     delayMs: 0,
     set(measurement, labels, value) {
-      const key = JSON.stringify([measurement, Object.entries(labels).sort()]);
-      if (value === undefined) series.delete(key);
-      else series.set(key, { measurement, labels, value });
+      const key = JSON.stringify(Object.entries(labels).sort());
+      const ofMeasurement = series.get(measurement) ?? new Map<string, Series>();
+      series.set(measurement, ofMeasurement);
+      if (value === undefined) ofMeasurement.delete(key);
+      else ofMeasurement.set(key, { measurement, labels, value });
     },
     close: async () => undefined,
   };

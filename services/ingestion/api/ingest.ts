@@ -16,6 +16,7 @@ import {
 } from '../errors';
 import { QueueRejectedError } from '../queue/client';
 import type { Forwarder } from '../queue/forwarder';
+import { serializeRecord } from '../queue/record';
 import type { Decision } from '../ratelimit/bucket';
 import type { RateLimiter } from '../ratelimit/limiter';
 import { seriesToMetrics } from '../remotewrite/convert';
@@ -120,10 +121,7 @@ export class Ingestor {
   }
 
   private async forward(principal: Principal, metrics: Metric[]): Promise<void> {
-    const record = JSON.stringify({
-      key: principal.client,
-      value: { tenant: principal.tenant, client: principal.client, metrics },
-    });
+    const record = serializeRecord(principal.client, principal.tenant, metrics);
     try {
       await this.options.forwarder.submit(record);
     } catch (error) {

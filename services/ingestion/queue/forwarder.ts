@@ -74,6 +74,8 @@ export function createForwarderMetrics(registry: Registry): ForwarderMetrics {
 export class Forwarder {
   private current = newBatch();
   private lingerTimer: NodeJS.Timeout | undefined;
+  /** The open batch has waited its linger time and goes out at the next free slot. */
+  private isLingerDue = false;
   private readonly waiting: Batch[] = [];
   private inFlight = 0;
   private readonly idle = new Set<() => void>();
@@ -106,28 +108,44 @@ export class Forwarder {
       batch.records.push(record);
       batch.characters += record.length + 1;
       batch.waiters.push({ resolve, reject });
-      if (batch.records.length >= this.options.maxRecords || batch.characters >= this.options.maxBytes) this.cut();
-      else this.lingerTimer ??= setTimeout(() => this.cut(), this.options.lingerMs);
+      if (batch.records.length >= this.options.maxRecords || batch.characters >= this.options.maxBytes) {
+        this.seal();
+        this.dispatch();
+      } else if (!this.lingerTimer && !this.isLingerDue) {
+        this.lingerTimer = setTimeout(() => {
+          this.lingerTimer = undefined;
+          this.isLingerDue = true;
+          this.dispatch();
+        }, this.options.lingerMs);
+      }
     });
   }
 
-  private cut(): void {
+  /** Closes the open batch: it waits for a free slot as it is. */
+  private seal(): void {
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
+    this.isLingerDue = false;
     if (this.current.records.length === 0) return;
     this.waiting.push(this.current);
     this.current = newBatch();
-    this.dispatch();
   }
 
+  /**
+   * Fills free slots with sealed batches first, then with the open batch once its linger time has passed. While
+   * every slot is busy the open batch keeps growing, so a slow queue gets fewer, larger calls instead of a backlog
+   * of small ones.
+   */
   private dispatch(): void {
-    while (this.waiting.length > 0 && this.inFlight < this.options.maxInFlight) {
-      const batch = this.waiting.shift()!;
+    while (this.inFlight < this.options.maxInFlight) {
+      if (this.waiting.length === 0 && this.isLingerDue) this.seal();
+      const batch = this.waiting.shift();
+      if (!batch) break;
       this.inFlight++;
       void this.deliver(batch).finally(() => {
         this.inFlight--;
         this.dispatch();
-        if (this.inFlight === 0 && this.waiting.length === 0) {
+        if (this.inFlight === 0 && this.waiting.length === 0 && this.current.records.length === 0) {
           for (const wake of this.idle) wake();
           this.idle.clear();
         }
@@ -248,7 +266,8 @@ export class Forwarder {
 
   /** Flushes the open batch and waits until every batch is durable. Replay stops; the spool keeps the rest. */
   async close(): Promise<void> {
-    this.cut();
+    this.seal();
+    this.dispatch();
     if (this.inFlight > 0 || this.waiting.length > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
     this.isClosed = true;
     if (this.retryTimer) {

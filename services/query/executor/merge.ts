@@ -123,9 +123,11 @@ class Merger {
 
   rows(): Row[] {
     this.attributeCounterIncreases();
-    const groups = [...this.groups.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, group]) => group);
+    const groups = sortGroups([...this.groups.values()].map((group) => group.tags)).map(
+      (tags) => this.groups.get(tagKey(tags))!,
+    );
+    // InfluxDB walks the series backwards too when the time order is descending.
+    if (this.plan.order === 'desc') groups.reverse();
     const selected = groups.slice(
       this.plan.soffset ?? 0,
       this.plan.slimit === undefined ? undefined : (this.plan.soffset ?? 0) + this.plan.slimit,
@@ -284,6 +286,23 @@ class Merger {
       }
     }
   }
+}
+
+/**
+ * Groups in InfluxDB's series order: by the values of every tag key present in any group, keys sorted, a missing
+ * tag reading as the empty string (so `host=a` comes before `host=a,region=east`).
+ */
+export function sortGroups(groups: TagSet[]): TagSet[] {
+  const keys = [...new Set(groups.flatMap((tags) => Object.keys(tags)))].sort();
+  const sortKey = (tags: TagSet) => keys.map((key) => tags[key] ?? '');
+  const compare = (a: string[], b: string[]) => {
+    for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return a[index] < b[index] ? -1 : 1;
+    return 0;
+  };
+  return groups
+    .map((tags) => ({ tags, key: sortKey(tags) }))
+    .sort((a, b) => compare(a.key, b.key))
+    .map(({ tags }) => tags);
 }
 
 export const tagKey = (tags: TagSet) =>

@@ -44,7 +44,15 @@ export function bruteForce(statement: SelectStatement, points: StoredPoint[], op
         .sort()
         .map((key) => [key, tags[key]]),
     );
-  const groupKeys = [...new Set(used.map((point) => keyOf(groupTagsOf(point.tags))))].sort();
+  const distinctGroups = new Map(used.map((point) => [keyOf(groupTagsOf(point.tags)), groupTagsOf(point.tags)]));
+  const allKeys = [...new Set([...distinctGroups.values()].flatMap((tags) => Object.keys(tags)))].sort();
+  const groupKeys = [...distinctGroups.keys()].sort((a, b) => {
+    const left = allKeys.map((key) => distinctGroups.get(a)![key] ?? '');
+    const right = allKeys.map((key) => distinctGroups.get(b)![key] ?? '');
+    const index = left.findIndex((value, position) => value !== right[position]);
+    return index < 0 ? 0 : left[index] < right[index] ? -1 : 1;
+  });
+  if (statement.order === 'desc') groupKeys.reverse();
   const windowOf = (time: number) =>
     plan.window ? alignWindow(time, plan.window.interval, plan.window.offset) : plan.start;
   const starts: number[] = [];

@@ -1,26 +1,28 @@
 /**
- * When writes become durable. `group` (default): a sync starts as soon as none is running and covers every log written
- * since, so under load one fdatasync per file serves every append that arrived during the previous one. `always`:
- * each request syncs on its own. `interval`: requests are answered at once and a timer syncs every `intervalMs`
- * (an acknowledged write can be lost with the machine; a minority of peers losing power is still covered by Raft).
+ * When writes become durable. `group` (default): a log's appends that arrive while its fdatasync runs share the next
+ * one (SegmentLog.sync chains them), so under load one fdatasync per file serves many appends, and no partition waits
+ * for another's disk. `always`: every request gets an fdatasync of its own, started at once. `interval`: requests are
+ * answered at once and a timer syncs every `intervalMs` (a write acknowledged then can be lost with the machine; a
+ * minority of peers losing power is still covered by Raft's other copies).
  */
 export const FsyncPolicy = { Group: 'group', Always: 'always', Interval: 'interval' } as const;
 export type FsyncPolicy = (typeof FsyncPolicy)[keyof typeof FsyncPolicy];
 
 export interface Syncable {
+  /** Durable once resolved; concurrent calls may share one fdatasync. */
   sync(): Promise<void>;
+  /** An fdatasync of this caller's own, even if one is already running. */
+  syncAlone(): Promise<void>;
 }
 
 export class GroupCommitter {
-  private waiting = new Map<Syncable, Array<{ resolve: () => void; reject: (error: unknown) => void }>>();
-  private isSyncing = false;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly dirty = new Set<Syncable>();
 
   constructor(
     private readonly policy: FsyncPolicy,
     intervalMs: number,
-    /** Called with each round's duration in seconds (the fsync latency metric). */
+    /** Called with each fdatasync's duration in seconds (the fsync latency metric). */
     private readonly onSynced: (seconds: number) => void = () => undefined,
   ) {
     if (policy === 'interval') {
@@ -32,18 +34,13 @@ export class GroupCommitter {
   /** Resolves once `log`'s writes so far are durable under the policy. */
   whenDurable(log: Syncable): Promise<void> {
     switch (this.policy) {
-      case 'always':
+      case 'group':
         return this.timed(() => log.sync());
+      case 'always':
+        return this.timed(() => log.syncAlone());
       case 'interval':
         this.dirty.add(log);
         return Promise.resolve();
-      case 'group':
-        return new Promise((resolve, reject) => {
-          const waiters = this.waiting.get(log) ?? [];
-          waiters.push({ resolve, reject });
-          this.waiting.set(log, waiters);
-          if (!this.isSyncing) queueMicrotask(() => this.startRound());
-        });
       default: {
         const exhaustive: never = this.policy;
         return exhaustive;
@@ -52,42 +49,18 @@ export class GroupCommitter {
   }
 
   /** Syncs everything outstanding (used at shutdown). */
-  async flush(): Promise<void> {
-    await this.syncDirty();
-    while (this.isSyncing || this.waiting.size > 0) {
-      if (!this.isSyncing) this.startRound();
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
+  flush(): Promise<void> {
+    return this.syncDirty();
   }
 
   close(): void {
     if (this.timer) clearInterval(this.timer);
   }
 
-  private startRound(): void {
-    if (this.isSyncing || this.waiting.size === 0) return;
-    this.isSyncing = true;
-    const round = this.waiting;
-    this.waiting = new Map();
-    const started = process.hrtime.bigint();
-    void Promise.all(
-      [...round].map(([log, waiters]) =>
-        log.sync().then(
-          () => waiters.forEach((waiter) => waiter.resolve()),
-          (error: unknown) => waiters.forEach((waiter) => waiter.reject(error)),
-        ),
-      ),
-    ).finally(() => {
-      this.onSynced(Number(process.hrtime.bigint() - started) / 1e9);
-      this.isSyncing = false;
-      this.startRound();
-    });
-  }
-
   private async syncDirty(): Promise<void> {
     const logs = [...this.dirty];
     this.dirty.clear();
-    if (logs.length > 0) await this.timed(() => Promise.all(logs.map((log) => log.sync())).then(() => undefined));
+    await Promise.all(logs.map((log) => this.timed(() => log.sync())));
   }
 
   private async timed(sync: () => Promise<void>): Promise<void> {

@@ -235,27 +235,29 @@ describe('SegmentLog', () => {
 });
 
 describe('group commit and hard state', () => {
-  it('shares one sync among the writes that arrive while another runs', async () => {
-    let syncs = 0;
-    let release: () => void = () => undefined;
-    const slowLog = {
-      sync: () => {
-        syncs++;
-        return new Promise<void>((resolve) => (release = resolve));
-      },
-    };
+  it('shares one fdatasync among the appends that arrive while another runs', async () => {
+    const directory = freshDirectory();
+    const log = SegmentLog.open({ directory, segmentBytes: 1 << 20 });
     const committer = new GroupCommitter('group', 0);
-    const first = committer.whenDurable(slowLog);
-    await Promise.resolve();
-    const waiting = [committer.whenDurable(slowLog), committer.whenDurable(slowLog), committer.whenDurable(slowLog)];
-    expect(syncs).toBe(1);
-    release();
-    await first;
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(syncs).toBe(2);
-    release();
-    await Promise.all(waiting);
+    log.append([normal(1, 1, ['"a"'])]);
+    await committer.whenDurable(log);
+    const fdatasync = jest.spyOn(fs, 'fdatasync');
+    log.append([normal(2, 1, ['"b"'])]);
+    const first = committer.whenDurable(log);
+    // Let the first sync start: its fdatasync is now running in the thread pool.
+    for (let turn = 0; turn < 5; turn++) await Promise.resolve();
+    expect(fdatasync).toHaveBeenCalledTimes(1);
+    log.append([normal(3, 1, ['"c"'])]);
+    const second = committer.whenDurable(log);
+    log.append([normal(4, 1, ['"d"'])]);
+    const third = committer.whenDurable(log);
+    await Promise.all([first, second, third]);
+    expect(log.hasUnsyncedWrites).toBe(false);
+    // One for the first append, one shared by the two that arrived while it ran.
+    expect(fdatasync).toHaveBeenCalledTimes(2);
+    fdatasync.mockRestore();
     committer.close();
+    await log.close();
   });
 
   it('writes the hard state atomically and reads it back', () => {

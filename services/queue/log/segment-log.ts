@@ -107,6 +107,7 @@ export class SegmentLog {
   private readonly dirtyFds = new Set<number>();
   private isDirectoryDirty = false;
   private pendingSync: Promise<void> | undefined;
+  private queuedSync: Promise<void> | undefined;
   private readonly indexIntervalBytes: number;
   private isClosed = false;
   readonly recovery: RecoveryReport;
@@ -304,17 +305,21 @@ export class SegmentLog {
    */
   sync(): Promise<void> {
     if (this.dirtyFds.size === 0 && !this.isDirectoryDirty) return this.pendingSync ?? Promise.resolve();
+    // A sync that has not started yet takes every write made before it starts: later callers just join it.
+    if (this.queuedSync) return this.queuedSync;
     const previous = this.pendingSync ?? Promise.resolve();
-    const fds = [...this.dirtyFds];
-    const isDirectoryDirty = this.isDirectoryDirty;
-    this.dirtyFds.clear();
-    this.isDirectoryDirty = false;
     const current = previous.then(async () => {
+      this.queuedSync = undefined;
+      const fds = [...this.dirtyFds];
+      const isDirectoryDirty = this.isDirectoryDirty;
+      this.dirtyFds.clear();
+      this.isDirectoryDirty = false;
       await Promise.all(
         fds.map((fd) => new Promise<void>((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())))),
       );
       if (isDirectoryDirty) await syncDirectoryAsync(this.options.directory);
     });
+    this.queuedSync = current;
     this.pendingSync = current;
     const clear = () => {
       if (this.pendingSync === current) this.pendingSync = undefined;
@@ -323,8 +328,15 @@ export class SegmentLog {
     return current;
   }
 
+  /** An fdatasync of the active segment started now, not shared with one in flight (the `always` policy). */
+  async syncAlone(): Promise<void> {
+    await this.sync();
+    const active = this.segments.at(-1);
+    if (active) await new Promise<void>((resolve, reject) => fs.fdatasync(active.fd, (error) => (error ? reject(error) : resolve())));
+  }
+
   get hasUnsyncedWrites(): boolean {
-    return this.dirtyFds.size > 0 || this.isDirectoryDirty;
+    return this.dirtyFds.size > 0 || this.isDirectoryDirty || this.queuedSync !== undefined;
   }
 
   /** Bytes held on disk by the segments. */

@@ -423,3 +423,64 @@ describe('catch-up', () => {
     expect(cluster.raft('c').status()).toMatchObject({ commit: 2, lastIndex: 2 });
   });
 });
+
+describe('restarts and the Ready contract', () => {
+  it('recovers term, vote, log and membership (replaying Config entries) from storage', () => {
+    const cluster = electedCluster();
+    cluster.raft('a').proposeConfigChange({ type: 'add', node: 'd' });
+    cluster.addPeers(['d'], ['a', 'b', 'c', 'd']);
+    cluster.propose('a', 'x');
+    cluster.stabilize();
+    cluster.restart('b');
+    expect(cluster.raft('b').status()).toMatchObject({
+      role: 'follower',
+      term: 1,
+      commit: 3,
+      lastIndex: 3,
+      members: ['a', 'b', 'c', 'd'],
+    });
+    expect(cluster.storage('b').initialState().hardState).toEqual({ term: 1, vote: 'a', commit: 3 });
+  });
+
+  it('loses what a crash caught before the Ready was persisted, and the leader resends it', () => {
+    const cluster = electedCluster();
+    cluster.propose('a', 'x');
+    cluster.processReady('a');
+    cluster.deliver();
+    // b received "x" but crashes before persisting its Ready: the entry and the acknowledgement are gone.
+    cluster.restart('b');
+    expect(cluster.raft('b').status().lastIndex).toBe(1);
+    cluster.stabilize();
+    cluster.tick('a', 1);
+    cluster.stabilize();
+    expect(cluster.applied('b')).toEqual(['1/1 noop', '2/1 x']);
+  });
+
+  it('accepts steps while a Ready is being persisted, and hands out only what is new next time', () => {
+    const cluster = electedCluster();
+    const leader = cluster.raft('a');
+    leader.propose(new TextEncoder().encode('first'));
+    const first = leader.ready();
+    leader.propose(new TextEncoder().encode('second'));
+    expect(leader.hasReady()).toBe(true);
+    leader.advance(first);
+    const second = leader.ready();
+    expect(first.entries.map((entry) => entry.index)).toEqual([2]);
+    expect(second.entries.map((entry) => entry.index)).toEqual([3]);
+  });
+
+  it('with check-quorum, a leader that hears from no majority for an election timeout steps down', () => {
+    const cluster = electedCluster(['a', 'b', 'c'], { isCheckQuorumEnabled: true });
+    cluster.isolate('a');
+    for (let tick = 0; tick < 20; tick++) {
+      cluster.tick('a', 1);
+      cluster.stabilize();
+    }
+    expect(cluster.raft('a').status()).toMatchObject({ role: 'follower', term: 1, leader: null });
+  });
+
+  it('refuses proposals on a follower and names the leader', () => {
+    const cluster = electedCluster();
+    expect(() => cluster.propose('b', 'x')).toThrow(expect.objectContaining({ leader: 'a', code: 'not_leader' }));
+  });
+});

@@ -104,8 +104,10 @@ interface SimulatedPeer {
   restartAt: number;
   /** The state machine: the digest of the entry applied at each index (index 1 at position 0). */
   applied: string[];
+  /** A Ready taken from the core and still being persisted. */
+  pendingReady: Ready | null;
   /** Data streamed by a leader for a catch-up, installed when a Ready asks for it. */
-  staged: { index: number; applied: string[] } | null;
+  staged: Map<number, string[]>;
   /** Proposals this peer accepted as leader, by `index/term`, waiting to be acknowledged. */
   proposals: Map<string, string>;
 }
@@ -185,11 +187,7 @@ class Simulation {
     this.deliverDueMessages();
     for (const peer of this.runningPeers()) peer.raft?.tick();
     if (this.isFaulty && this.random() < this.options.proposeRate) this.proposeFromClient();
-    for (const peer of this.runningPeers()) {
-      if (peer.raft?.hasReady() && (!this.isFaulty || this.random() < this.options.readyRate)) {
-        this.handleReady(peer);
-      }
-    }
+    for (const peer of this.runningPeers()) this.progressReady(peer);
     this.checkElectionSafety();
   }
 
@@ -249,9 +247,10 @@ class Simulation {
     if (running.length === 0) return;
     const peer = running[Math.floor(this.random() * running.length)];
     peer.raft = null;
+    peer.pendingReady = null;
     peer.restartAt = this.now + 5 + Math.floor(this.random() * 60);
     peer.proposals.clear();
-    peer.staged = null;
+    peer.staged.clear();
     if (this.options.isForgettingHardState) {
       peer.storage.setHardState({ term: 0, vote: null, commit: peer.storage.initialState().hardState.commit });
     }
@@ -368,7 +367,7 @@ class Simulation {
     if (recipient?.raft == null || this.isCut(message.from, message.to)) return;
     if (this.options.isTracingMessages) this.note(describeMessage(message));
     if (message.type === MessageType.Snapshot && item.stream !== undefined) {
-      recipient.staged = { index: message.snapshot.index, applied: item.stream };
+      recipient.staged.set(message.snapshot.index, item.stream);
     }
     recipient.raft.step(message);
   }
@@ -379,10 +378,29 @@ class Simulation {
 
   // ---- a node's Ready loop -------------------------------------------------------------------------------
 
-  private handleReady(peer: SimulatedPeer): void {
+  /**
+   * A node takes a Ready, persists it (maybe over several time units, while messages and ticks keep arriving, as
+   * with a group commit), then sends, applies and advances. What is not persisted yet is lost in a crash.
+   */
+  private progressReady(peer: SimulatedPeer): void {
+    const isHurried = !this.isFaulty;
+    if (peer.pendingReady !== null && (isHurried || this.random() < this.options.readyRate)) {
+      this.completeReady(peer, peer.pendingReady);
+    }
+    if (peer.pendingReady !== null || !peer.raft?.hasReady()) return;
+    if (!isHurried && this.random() >= this.options.readyRate) return;
+    const ready = peer.raft.ready();
+    if (isHurried || this.random() < 0.5) {
+      this.completeReady(peer, ready);
+    } else {
+      peer.pendingReady = ready;
+    }
+  }
+
+  private completeReady(peer: SimulatedPeer, ready: Ready): void {
     const raft = peer.raft;
     if (raft === null) return;
-    const ready = raft.ready();
+    peer.pendingReady = null;
     if (ready.snapshot !== null) this.installCatchUp(peer, ready);
     if (ready.entries.length > 0) {
       peer.storage.append(ready.entries);
@@ -401,12 +419,15 @@ class Simulation {
   private installCatchUp(peer: SimulatedPeer, ready: Ready): void {
     const snapshot = ready.snapshot;
     if (snapshot === null) return;
-    if (peer.staged?.index !== snapshot.index) {
+    const staged = peer.staged.get(snapshot.index);
+    if (staged === undefined) {
       throw new InvariantViolation(`${peer.id} was asked to install catch-up ${snapshot.index} it never received`);
     }
     peer.storage.applySnapshot(snapshot);
-    peer.applied = peer.staged.applied.slice();
-    peer.staged = null;
+    peer.applied = staged.slice();
+    for (const index of peer.staged.keys()) {
+      if (index <= snapshot.index) peer.staged.delete(index);
+    }
     for (let index = 1; index <= peer.applied.length; index++)
       this.recordCommitted(peer, index, peer.applied[index - 1], Infinity);
     this.note(`${peer.id} installs catch-up to ${snapshot.index}`);
@@ -452,6 +473,7 @@ class Simulation {
     const peer = this.peers.get(change.node);
     if (peer === undefined || peer.restartAt === Infinity) return;
     peer.raft = null;
+    peer.pendingReady = null;
     peer.restartAt = Infinity;
     this.note(`${peer.id} is stopped for good`);
   }
@@ -556,8 +578,9 @@ class Simulation {
       storage,
       raft: this.newRaft(id, storage),
       restartAt: 0,
+      pendingReady: null,
       applied: [],
-      staged: null,
+      staged: new Map(),
       proposals: new Map(),
     });
   }

@@ -81,7 +81,8 @@ export class MemoryStorage implements RaftStorage {
     const first = entries[0].index;
     if (first <= this.base.index) throw new CompactedError(first, this.firstIndex());
     if (first > this.lastIndex() + 1) throw new RangeError(`gap: appending ${first} after ${this.lastIndex()}`);
-    this.log = this.log.slice(0, first - this.base.index - 1).concat(entries);
+    this.log.length = first - this.base.index - 1;
+    for (const entry of entries) this.log.push(entry);
   }
 
   /** Drops entries up to and including `index` (retention), folding their membership changes into the base. */

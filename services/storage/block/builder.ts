@@ -1,15 +1,15 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { deflateRawSync } from 'node:zlib';
 import { encodeChunk } from '../chunk/codec';
 import { rollup, windowStart } from '../chunk/rollup';
 import type { Samples } from '../chunk/samples';
 import { encodeSummary, summarize } from '../chunk/summary';
-import { BinaryWriter } from '../encoding/binary';
 import { syncDirectory, writeFileSynced } from '../fileutil/fileutil';
 import type { SeriesIndex } from '../head/head';
 import { indexName, seriesKey, tagRecord, type SeriesLabels } from '../series/series';
-import { FORMAT_VERSION, encodeSeriesTable, type BlockMeta, type BlockSeries, type ChunkMeta } from './format';
+import type { SketchWire } from '../../kit/sketch';
+import { FORMAT_VERSION, encodeSeriesTable, type BlockMeta, type BlockSeries, type ChunkMeta, type RollupRef } from './format';
+import { columnsOf, encodeRollupColumns, encodeRollupSketches, type RollupColumns } from './rollup-format';
 
 /** The tag index as blocks store it (index/'s TagIndex fits). */
 export interface EncodableIndex extends SeriesIndex {
@@ -35,6 +35,12 @@ export const defaultBlockLayout: BlockLayout = {
   rollupWindowsMs: [60_000, 300_000, 3_600_000],
   minSamplesPerRollupRow: 10,
 };
+
+/** One rollup tier of a series: scalar columns and the sketch of each row. */
+export interface RollupTier {
+  columns: RollupColumns;
+  sketches: SketchWire[];
+}
 
 interface PendingSeries {
   key: string;
@@ -63,7 +69,11 @@ export class BlockBuilder {
     return this.pending.length;
   }
 
-  addSeries(labels: SeriesLabels, samples: Samples): void {
+  /**
+   * Adds a series' samples for the block. `knownRollups` are tiers already computed for exactly these samples (the
+   * concatenated rows of compacted blocks); the other tiers are computed here.
+   */
+  addSeries(labels: SeriesLabels, samples: Samples, knownRollups: ReadonlyMap<number, RollupTier> = new Map()): void {
     const count = samples.timestamps.length;
     if (count === 0) return;
     const chunks: ChunkMeta[] = [];
@@ -82,15 +92,55 @@ export class BlockBuilder {
       this.chunkParts.push(bytes);
       this.chunkBytes += bytes.length;
     }
-    const rollups = [];
+    this.addRollupsAndFinish(labels, samples, chunks, knownRollups);
+  }
+
+  /**
+   * Adds a series whose chunks are already encoded and summarised (compaction of disjoint blocks): the bytes are
+   * copied, nothing is decoded. `knownRollups` must hold every tier the layout keeps for the series.
+   */
+  addEncodedSeries(
+    labels: SeriesLabels,
+    chunks: readonly { meta: ChunkMeta; bytes: Uint8Array }[],
+    knownRollups: ReadonlyMap<number, RollupTier>,
+  ): void {
+    const metas: ChunkMeta[] = [];
+    for (const { meta, bytes } of chunks) {
+      metas.push({ ...meta, offset: this.chunkBytes, length: bytes.length });
+      this.chunkParts.push(bytes);
+      this.chunkBytes += bytes.length;
+    }
+    this.addRollupsAndFinish(labels, undefined, metas, knownRollups);
+  }
+
+  private addRollupsAndFinish(
+    labels: SeriesLabels,
+    samples: Samples | undefined,
+    chunks: ChunkMeta[],
+    knownRollups: ReadonlyMap<number, RollupTier>,
+  ): void {
+    const count = chunks.reduce((total, chunk) => total + chunk.count, 0);
+    const rollups: RollupRef[] = [];
     for (const windowMs of this.layout.rollupWindowsMs) {
-      // Counted first: summarising (a sketch insert per sample) only to discard the tier would double the cut's cost.
-      if (count / countWindows(samples.timestamps, windowMs) < this.layout.minSamplesPerRollupRow) continue;
-      const rows = rollup(samples, windowMs);
-      const bytes = encodeRollupRows(rows.starts, rows.summaries.map(encodeSummary), windowMs);
-      rollups.push({ windowMs, offset: this.rollupBytes, length: bytes.length });
-      this.rollupParts.push(bytes);
-      this.rollupBytes += bytes.length;
+      let tier = knownRollups.get(windowMs);
+      if (tier === undefined) {
+        if (samples === undefined) continue;
+        // Counted first: summarising (a sketch insert per sample) only to discard the tier would double the cut's cost.
+        if (count / countWindows(samples.timestamps, windowMs) < this.layout.minSamplesPerRollupRow) continue;
+        const rows = rollup(samples, windowMs);
+        tier = { columns: columnsOf(rows), sketches: rows.summaries.map((summary) => summary.sketch) };
+      }
+      const scalars = encodeRollupColumns(tier.columns, windowMs);
+      const sketches = encodeRollupSketches(tier.sketches);
+      rollups.push({
+        windowMs,
+        offset: this.rollupBytes,
+        length: scalars.length,
+        sketchOffset: this.rollupBytes + scalars.length,
+        sketchLength: sketches.length,
+      });
+      this.rollupParts.push(scalars, sketches);
+      this.rollupBytes += scalars.length + sketches.length;
     }
     this.sampleCount += count;
     this.chunkCount += chunks.length;
@@ -152,16 +202,4 @@ function countWindows(timestamps: Float64Array, windowMs: number): number {
     windowEnd = windowStart(timestamps[index], windowMs) + windowMs;
   }
   return windows;
-}
-
-/** Rollup rows of one series and tier: count, first start, then each start as windows after the previous; deflated. */
-function encodeRollupRows(starts: Float64Array, summaries: Uint8Array[], windowMs: number): Uint8Array {
-  const writer = new BinaryWriter(64 + summaries.length * 48);
-  writer.writeUvarint(starts.length);
-  writer.writeVarint(starts[0]);
-  for (let index = 0; index < starts.length; index++) {
-    if (index > 0) writer.writeUvarint((starts[index] - starts[index - 1]) / windowMs);
-    writer.writeBytes(summaries[index]);
-  }
-  return deflateRawSync(writer.subarray(), { level: 6 });
 }

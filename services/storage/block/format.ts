@@ -21,8 +21,12 @@ export interface ChunkMeta {
 
 export interface RollupRef {
   windowMs: number;
+  /** Scalar columns in the `rollups` file. */
   offset: number;
   length: number;
+  /** Sketch section in the `rollups` file. */
+  sketchOffset: number;
+  sketchLength: number;
 }
 
 export interface BlockSeries {
@@ -70,6 +74,8 @@ export function encodeSeriesTable(series: readonly BlockSeries[]): Uint8Array {
       writer.writeUvarint(rollup.windowMs);
       writer.writeUvarint(rollup.offset);
       writer.writeUvarint(rollup.length);
+      writer.writeUvarint(rollup.sketchOffset);
+      writer.writeUvarint(rollup.sketchLength);
     }
   }
   return writer.bytes();
@@ -103,7 +109,13 @@ export function decodeSeriesTable(bytes: Uint8Array): BlockSeries[] {
     const rollupCount = reader.readUvarint();
     const rollups: RollupRef[] = [];
     for (let rollup = 0; rollup < rollupCount; rollup++)
-      rollups.push({ windowMs: reader.readUvarint(), offset: reader.readUvarint(), length: reader.readUvarint() });
+      rollups.push({
+        windowMs: reader.readUvarint(),
+        offset: reader.readUvarint(),
+        length: reader.readUvarint(),
+        sketchOffset: reader.readUvarint(),
+        sketchLength: reader.readUvarint(),
+      });
     series.push({ labels: { tenant, measurement, field, tags }, chunks, rollups });
   }
   if (reader.remaining !== 0) throw reader.fail(`${reader.remaining} bytes after the series table`);

@@ -1,13 +1,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { inflateRawSync } from 'node:zlib';
 import { decodeChunk } from '../chunk/codec';
 import type { Samples } from '../chunk/samples';
 import { decodeSummary, type Summary } from '../chunk/summary';
-import { BinaryReader } from '../encoding/binary';
+import type { SketchWire } from '../../kit/sketch';
 import type { SeriesIndex } from '../head/head';
 import { indexName, type Matcher } from '../series/series';
 import type { IndexCodec } from './builder';
+import { decodeRollupColumns, decodeRollupSketches, type RollupColumns } from './rollup-format';
 import { decodeSeriesTable, parseBlockMeta, type BlockMeta, type BlockSeries, type ChunkMeta } from './format';
 
 /** A block's files, once read. */
@@ -16,11 +16,6 @@ interface LoadedBlock {
   index: SeriesIndex;
   chunks: Uint8Array;
   rollups: Uint8Array;
-}
-
-export interface RollupRows {
-  starts: Float64Array;
-  summaries: Summary[];
 }
 
 /** A block that is corrupt or unreadable; the engine reports it and leaves the block alone. */
@@ -104,8 +99,12 @@ export class BlockReader {
     return this.files().series;
   }
 
+  chunkBytes(chunk: ChunkMeta): Uint8Array {
+    return this.files().chunks.subarray(chunk.offset, chunk.offset + chunk.length);
+  }
+
   decodeChunk(chunk: ChunkMeta): Samples {
-    return decodeChunk(this.files().chunks.subarray(chunk.offset, chunk.offset + chunk.length));
+    return decodeChunk(this.chunkBytes(chunk));
   }
 
   /** Every sample of a series in the block, in order. */
@@ -124,22 +123,19 @@ export class BlockReader {
     return { timestamps, values };
   }
 
-  /** The rows of a rollup tier of a series, or undefined when the block did not keep that tier for it. */
-  rollupRows(series: BlockSeries, windowMs: number): RollupRows | undefined {
+  /** The scalar rows of a rollup tier of a series, or undefined when the block did not keep that tier for it. */
+  rollupColumns(series: BlockSeries, windowMs: number): RollupColumns | undefined {
     const reference = series.rollups.find((rollup) => rollup.windowMs === windowMs);
     if (reference === undefined) return undefined;
-    const bytes = inflateRawSync(this.files().rollups.subarray(reference.offset, reference.offset + reference.length));
-    const reader = new BinaryReader(bytes);
-    const count = reader.readUvarint();
-    const starts = new Float64Array(count);
-    const summaries: Summary[] = [];
-    let start = reader.readVarint();
-    for (let index = 0; index < count; index++) {
-      if (index > 0) start += reader.readUvarint() * windowMs;
-      starts[index] = start;
-      summaries.push(decodeSummary(reader.readBytes()));
-    }
-    return { starts, summaries };
+    return decodeRollupColumns(this.files().rollups.subarray(reference.offset, reference.offset + reference.length), windowMs);
+  }
+
+  /** The sketch of each row of a rollup tier, in row order. */
+  rollupSketches(series: BlockSeries, windowMs: number): SketchWire[] | undefined {
+    const reference = series.rollups.find((rollup) => rollup.windowMs === windowMs);
+    if (reference === undefined) return undefined;
+    const start = reference.sketchOffset;
+    return decodeRollupSketches(this.files().rollups.subarray(start, start + reference.sketchLength));
   }
 
   chunkSummary(chunk: ChunkMeta): Summary {

@@ -97,7 +97,7 @@ describe('sealed chunk codec', () => {
         altered[positionSeed % chunk.length] ^= (byteSeed % 255) + 1;
         expectOnlyCorruption(() => decodeChunk(altered));
       }),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => expectOnlyCorruption(() => decodeChunk(bytes))),

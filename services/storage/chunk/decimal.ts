@@ -12,7 +12,7 @@ const POWERS_OF_TEN = Float64Array.from({ length: MAX_EXPONENT + 1 }, (_, expone
 /**
  * Mantissas stay within ±2^50 so that their deltas (< 2^51) and delta-of-deltas (< 2^52) are exact integers too.
  */
-export const MAX_MANTISSA = 2 ** 50;
+const MAX_MANTISSA = 2 ** 50;
 
 export function powerOfTen(exponent: number): number {
   return POWERS_OF_TEN[exponent];

@@ -1,16 +1,16 @@
 import { Samples } from './samples';
 import { Summary, summarize } from './summary';
 
-/** Rollup resolutions computed at block cut: long-range aggregations read these rows instead of raw points. */
-export const ROLLUP_WINDOWS_MS = [60_000, 300_000, 3_600_000] as const;
-
 export interface Rollup {
   /** Start of each window (a multiple of the window since the epoch), ascending; only windows holding samples. */
   starts: Float64Array;
   summaries: Summary[];
 }
 
-/** One summary per epoch-aligned window of `windowMs` that holds at least one sample (NaN samples included). */
+/**
+ * One summary per epoch-aligned window of `windowMs` that holds at least one sample (NaN samples included). Blocks
+ * store these for 1 m, 5 m and 1 h, so long-range aggregations read rows instead of raw points.
+ */
 export function rollup(samples: Samples, windowMs: number): Rollup {
   if (!Number.isSafeInteger(windowMs) || windowMs <= 0)
     throw new RangeError(`rollup window ${windowMs} ms is not a positive integer`);

@@ -20,26 +20,23 @@ const BUCKETS = [
   { prefix: 0b1110, prefixBits: 4, bits: 20 },
 ] as const;
 
-/** The 64-bit words of a float64, high word first, reused per appender or decode call (not shared across them). */
+/** Index of a float64's high 32-bit word in a Uint32Array view of it: 1 on little-endian machines. */
+const HIGH_WORD = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1 ? 1 : 0;
+const LOW_WORD = 1 - HIGH_WORD;
+
+/** Splits float64s into their 32-bit words; one per appender, never shared. */
 class FloatBits {
   private readonly floats = new Float64Array(1);
   private readonly words = new Uint32Array(this.floats.buffer);
-  /** Index of the high word in `words` on this platform. */
-  private readonly high = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 
   split(value: number): void {
     this.floats[0] = value;
   }
   get hi(): number {
-    return this.words[this.high];
+    return this.words[HIGH_WORD];
   }
   get lo(): number {
-    return this.words[1 - this.high];
-  }
-  join(hi: number, lo: number): number {
-    this.words[this.high] = hi;
-    this.words[1 - this.high] = lo;
-    return this.floats[0];
+    return this.words[LOW_WORD];
   }
 }
 
@@ -251,9 +248,9 @@ function readXor(bytes: Uint8Array, output: Samples | undefined): XorState {
   if (bytes.length < HEADER_BYTES) throw new ChunkCorruptionError(0, 'missing XOR header');
   const count = (bytes[0] << 8) | bytes[1];
   const reader = new BitReader(bytes, HEADER_BYTES);
-  const floatBits = new FloatBits();
   const timestamps = output?.timestamps;
-  const values = output?.values;
+  // Values are written as their two words, straight into the output's memory.
+  const words = output && new Uint32Array(output.values.buffer, output.values.byteOffset, count * 2);
   let timestamp = 0;
   let delta = 0;
   let valueHi = 0;
@@ -306,9 +303,10 @@ function readXor(bytes: Uint8Array, output: Samples | undefined): XorState {
         valueLo = (valueLo ^ xorLo) >>> 0;
       }
     }
-    if (timestamps !== undefined && values !== undefined) {
+    if (timestamps !== undefined && words !== undefined) {
       timestamps[index] = timestamp;
-      values[index] = floatBits.join(valueHi, valueLo);
+      words[2 * index + HIGH_WORD] = valueHi;
+      words[2 * index + LOW_WORD] = valueLo;
     }
   }
   const bitLength = reader.bitPosition;

@@ -2,6 +2,7 @@ import type { Samples } from '../chunk/samples';
 import { windowStart } from '../chunk/rollup';
 import { SKETCH_ALPHA, type Summary } from '../chunk/summary';
 import { DDSketch, type SketchWire } from '../../kit/sketch';
+import type { RollupColumns } from '../block/rollup-format';
 import type { SeriesLabels } from '../series/series';
 
 /** Partial aggregates of one window, as `POST /v1/aggregate` answers them (docs/CONTRACTS.md). */
@@ -57,6 +58,25 @@ class Accumulator {
       this.last = value;
     }
     this.sketch?.add(value);
+  }
+
+  addRow(columns: RollupColumns, row: number, sketch: SketchWire | undefined): void {
+    const count = columns.counts[row];
+    if (count === 0) return;
+    this.count += count;
+    this.sum += columns.sums[row];
+    this.sumsq += columns.sumsqs[row];
+    if (columns.mins[row] < this.min) this.min = columns.mins[row];
+    if (columns.maxs[row] > this.max) this.max = columns.maxs[row];
+    if (columns.firstTimes[row] < this.firstTime) {
+      this.firstTime = columns.firstTimes[row];
+      this.first = columns.firsts[row];
+    }
+    if (columns.lastTimes[row] >= this.lastTime) {
+      this.lastTime = columns.lastTimes[row];
+      this.last = columns.lasts[row];
+    }
+    if (sketch !== undefined) this.sketch?.merge(sketch);
   }
 
   addSummary(summary: Summary): void {
@@ -168,15 +188,32 @@ export class AggregateCollector {
     }
   }
 
-  addSummary(
-    windows: Map<number, Accumulator>,
-    windowStartTime: number,
-    summary: Summary,
-    kind: 'chunk' | 'rollup',
-  ): void {
+  addChunkSummary(windows: Map<number, Accumulator>, windowStartTime: number, summary: Summary): void {
     this.accumulator(windows, windowStartTime).addSummary(summary);
-    if (kind === 'chunk') this.stats.chunkSummaries++;
-    else this.stats.rollupRows++;
+    this.stats.chunkSummaries++;
+  }
+
+  /** Adds rollup rows [first, last); `sketches` (one per row) only when the request wants sketches. */
+  addRollupRows(
+    windows: Map<number, Accumulator>,
+    columns: RollupColumns,
+    first: number,
+    last: number,
+    sketches: readonly SketchWire[] | undefined,
+  ): void {
+    let currentStart = NaN;
+    let currentEnd = -Infinity;
+    let accumulator: Accumulator | undefined;
+    for (let row = first; row < last; row++) {
+      const start = columns.starts[row];
+      if (accumulator === undefined || start >= currentEnd || start < currentStart) {
+        currentStart = this.windowOf(start);
+        currentEnd = this.spec.windowMs > 0 ? currentStart + this.spec.windowMs : Infinity;
+        accumulator = this.accumulator(windows, currentStart);
+      }
+      accumulator.addRow(columns, row, sketches?.[row]);
+    }
+    this.stats.rollupRows += last - first;
   }
 
   result(): AggregateGroup[] {

@@ -521,12 +521,12 @@ function aggregateBlockSeries(collector: AggregateCollector, block: BlockReader,
   if (tier !== undefined) {
     coveredFrom = windowStart(spec.start + tier - 1, tier);
     coveredTo = windowStart(spec.end, tier);
-    const rows = coveredFrom < coveredTo ? block.rollupRows(series, tier) : undefined;
-    if (rows !== undefined) {
-      const first = lowerBound(rows.starts, coveredFrom);
-      const last = lowerBound(rows.starts, coveredTo);
-      for (let index = first; index < last; index++)
-        collector.addSummary(windows, collector.windowOf(rows.starts[index]), rows.summaries[index], 'rollup');
+    const columns = coveredFrom < coveredTo ? block.rollupColumns(series, tier) : undefined;
+    if (columns !== undefined) {
+      const first = lowerBound(columns.starts, coveredFrom);
+      const last = lowerBound(columns.starts, coveredTo);
+      const sketches = spec.hasSketch ? block.rollupSketches(series, tier) : undefined;
+      collector.addRollupRows(windows, columns, first, last, sketches);
     } else {
       coveredFrom = Infinity;
       coveredTo = -Infinity;
@@ -538,7 +538,7 @@ function aggregateBlockSeries(collector: AggregateCollector, block: BlockReader,
     const isInsideRange = chunk.minTime >= spec.start && chunk.maxTime < spec.end;
     const isOutsideCover = chunk.maxTime < coveredFrom || chunk.minTime >= coveredTo;
     if (isInsideRange && isOutsideCover && collector.windowOf(chunk.minTime) === collector.windowOf(chunk.maxTime)) {
-      collector.addSummary(windows, collector.windowOf(chunk.minTime), block.chunkSummary(chunk), 'chunk');
+      collector.addChunkSummary(windows, collector.windowOf(chunk.minTime), block.chunkSummary(chunk));
       continue;
     }
     const samples = block.decodeChunk(chunk);

@@ -5,7 +5,7 @@ const postingsList = fc
   .oneof(
     fc.uniqueArray(fc.integer({ min: 0, max: 60 }), { maxLength: 40 }),
     fc.uniqueArray(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 40 }),
-    fc.integer({ min: 0, max: 3000 }).map((length) => Array.from({ length }, (_, index) => index * 2)),
+    fc.integer({ min: 0, max: 800 }).map((length) => Array.from({ length }, (_, index) => index * 2)),
   )
   .map((ids) => Uint32Array.from(ids.sort((left, right) => left - right)));
 
