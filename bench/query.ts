@@ -6,14 +6,15 @@
  *   npm run bench:query -- --series 2000
  *   npm run bench:query -- --full       # 12,000 series × 24 h at 10 s ≈ 104M points (long: loading dominates)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { storageRequest } from '../services/query/executor/executor';
 import type { SelectStatement } from '../services/query/parser/ast';
 import { parse } from '../services/query/parser/parser';
 import { planSelect } from '../services/query/planner/planner';
-import { freePort, httpReady, spawnProcess, type ManagedProcess } from '../services/kit/testing/processes';
+import { freePort, httpReady, spawnProcess, waitFor, type ManagedProcess } from '../services/kit/testing/processes';
 
 /** The compiled CLI next to this compiled file (the kit's startService resolves paths from the source tree). */
 const cli = path.resolve(__dirname, '../services/cli/metricstream.js');
@@ -45,7 +46,11 @@ async function post(url: string, body: string): Promise<void> {
 }
 
 /** Line protocol, time-ordered per series (storage accepts out-of-order points only within a window). */
-async function load(shardUrls: string[], end: number): Promise<{ points: number; seconds: number }> {
+async function load(
+  shardUrls: string[],
+  end: number,
+  influxUrl: string | undefined,
+): Promise<{ points: number; seconds: number }> {
   const started = process.hrtime.bigint();
   const start = end - DAY_MS;
   const stepsPerBatch = Math.max(1, Math.floor(40_000 / Math.max(1, seriesCount / shardCount)));
@@ -61,7 +66,10 @@ async function load(shardUrls: string[], end: number): Promise<{ points: number;
         points++;
       }
     }
-    await Promise.all(shardUrls.map((url, shard) => post(`${url}/write`, bodies[shard].join('\n'))));
+    await Promise.all([
+      ...shardUrls.map((url, shard) => post(`${url}/write`, bodies[shard].join('\n'))),
+      ...(influxUrl ? [post(`${influxUrl}/write?db=bench&precision=ns`, bodies.flat().join('\n'))] : []),
+    ]);
   }
   return { points, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
@@ -103,6 +111,44 @@ async function timeStorage(shardUrls: string[], query: string, now: number): Pro
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
+/** InfluxDB 1.x (Debian `influxdb`) on free loopback ports, when installed: the peer in the same run. */
+async function startInflux(directory: string): Promise<{ url: string; process: ManagedProcess } | undefined> {
+  const influxd = spawnSync('sh', ['-c', 'command -v influxd']).stdout.toString().trim();
+  if (!influxd) {
+    process.stdout.write('InfluxDB comparison skipped: influxd is not installed (apt-get install -y influxdb)\n');
+    return undefined;
+  }
+  const [httpPort, rpcPort] = [await freePort(), await freePort()];
+  const config = path.join(directory, 'influxdb.conf');
+  writeFileSync(
+    config,
+    [
+      'reporting-disabled = true',
+      `bind-address = "127.0.0.1:${rpcPort}"`,
+      `[meta]\n  dir = "${directory}/influx/meta"`,
+      `[data]\n  dir = "${directory}/influx/data"\n  wal-dir = "${directory}/influx/wal"\n  query-log-enabled = false`,
+      `[http]\n  bind-address = "127.0.0.1:${httpPort}"\n  log-enabled = false`,
+      '[monitor]\n  store-enabled = false',
+      '[continuous_queries]\n  enabled = false',
+    ].join('\n'),
+  );
+  const url = `http://127.0.0.1:${httpPort}`;
+  const managed = await spawnProcess('influxd', influxd, ['-config', config], {
+    waitUntilReady: () =>
+      waitFor(async () => (await fetch(`${url}/ping`)).status === 204 || undefined, 30_000, 'influxd'),
+  });
+  await post(`${url}/query?q=${encodeURIComponent('CREATE DATABASE bench')}`, '');
+  return { url, process: managed };
+}
+
+async function timeInflux(url: string, query: string): Promise<number> {
+  const started = process.hrtime.bigint();
+  const response = await fetch(`${url}/query?db=bench&epoch=ms&q=${encodeURIComponent(query)}`);
+  const body = (await response.json()) as { results: { error?: string }[] };
+  if (!response.ok || body.results[0].error) throw new Error(`influxdb: ${query}: ${JSON.stringify(body)}`);
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function main(): Promise<void> {
@@ -124,9 +170,13 @@ async function main(): Promise<void> {
       );
       shardUrls.push(`http://127.0.0.1:${port}`);
     }
+    const influx = await startInflux(directory);
+    if (influx) processes.push(influx.process);
     const end = Math.floor(Date.now() / STEP_MS) * STEP_MS;
-    process.stdout.write(`loading ${seriesCount} series × 24 h at 10 s into ${shardCount} storage shards...\n`);
-    const loaded = await load(shardUrls, end);
+    process.stdout.write(
+      `loading ${seriesCount} series × 24 h at 10 s into ${shardCount} storage shards${influx ? ' and InfluxDB' : ''}...\n`,
+    );
+    const loaded = await load(shardUrls, end, influx?.url);
     process.stdout.write(
       `loaded ${loaded.points.toLocaleString('en')} points in ${loaded.seconds.toFixed(1)} s (${Math.round(loaded.points / loaded.seconds).toLocaleString('en')} points/s)\n`,
     );
@@ -135,15 +185,36 @@ async function main(): Promise<void> {
     processes.push(await startService('query', coldPort, [...common, '--cache-ttl', '0']));
     const warmPort = await freePort();
     processes.push(await startService('query', warmPort, common));
+    const host = hostName(1);
     const queries = [
-      ['24 h avg by 5 m', 'SELECT avg(cpu_usage) WHERE time > now() - 24h GROUP BY time(5m)'],
-      ['24 h avg by 5 m, host', 'SELECT avg(cpu_usage) WHERE time > now() - 24h GROUP BY time(5m), host'],
-      ['24 h p95', 'SELECT p95(cpu_usage) WHERE time > now() - 24h'],
-      ['one series, 24 h by 5 m', `SELECT avg(cpu_usage) WHERE host = '${hostName(1)}' AND time > now() - 24h GROUP BY time(5m)`],
-      ['1 h max-min by 1 m, region', 'SELECT max(cpu_usage) - min(cpu_usage) AS spread WHERE time > now() - 1h GROUP BY time(1m), region'],
+      [
+        '24 h avg by 5 m',
+        'SELECT avg(cpu_usage) WHERE time > now() - 24h GROUP BY time(5m)',
+        'SELECT mean(value) FROM cpu_usage WHERE time > now() - 24h GROUP BY time(5m)',
+      ],
+      [
+        '24 h avg by 5 m, host',
+        'SELECT avg(cpu_usage) WHERE time > now() - 24h GROUP BY time(5m), host',
+        'SELECT mean(value) FROM cpu_usage WHERE time > now() - 24h GROUP BY time(5m), host',
+      ],
+      [
+        '24 h p95',
+        'SELECT p95(cpu_usage) WHERE time > now() - 24h',
+        'SELECT percentile(value, 95) FROM cpu_usage WHERE time > now() - 24h',
+      ],
+      [
+        'one series, 24 h by 5 m',
+        `SELECT avg(cpu_usage) WHERE host = '${host}' AND time > now() - 24h GROUP BY time(5m)`,
+        `SELECT mean(value) FROM cpu_usage WHERE host = '${host}' AND time > now() - 24h GROUP BY time(5m)`,
+      ],
+      [
+        '1 h max-min by 1 m, region',
+        'SELECT max(cpu_usage) - min(cpu_usage) AS spread WHERE time > now() - 1h GROUP BY time(1m), region',
+        'SELECT max(value) - min(value) AS spread FROM cpu_usage WHERE time > now() - 1h GROUP BY time(1m), region',
+      ],
     ] as const;
     const results: string[] = [];
-    for (const [name, query] of queries) {
+    for (const [name, query, influxQuery] of queries) {
       const cold: number[] = [];
       let rows = 0;
       for (let run = 0; run < repeats; run++) {
@@ -155,9 +226,13 @@ async function main(): Promise<void> {
       for (let run = 0; run < repeats; run++) storage.push(await timeStorage(shardUrls, query, Date.now()));
       await timeQuery(`http://127.0.0.1:${warmPort}`, query);
       const warm: number[] = [];
-      for (let run = 0; run < repeats * 4; run++) warm.push((await timeQuery(`http://127.0.0.1:${warmPort}`, query)).ms);
+      for (let run = 0; run < repeats * 4; run++)
+        warm.push((await timeQuery(`http://127.0.0.1:${warmPort}`, query)).ms);
+      const peer: number[] = [];
+      if (influx) for (let run = 0; run < repeats; run++) peer.push(await timeInflux(influx.url, influxQuery));
+      const ratio = influx ? `${median(peer).toFixed(1)} | ${(median(cold) / median(peer)).toFixed(2)}` : '- | -';
       results.push(
-        `| ${name} | ${rows} | ${median(cold).toFixed(1)} | ${Math.max(...cold).toFixed(1)} | ${median(storage).toFixed(1)} | ${median(warm).toFixed(2)} |`,
+        `| ${name} | ${rows} | ${median(cold).toFixed(1)} | ${Math.max(...cold).toFixed(1)} | ${median(storage).toFixed(1)} | ${median(warm).toFixed(2)} | ${ratio} |`,
       );
     }
     process.stdout.write(
@@ -165,8 +240,8 @@ async function main(): Promise<void> {
         '',
         `query engine, ${loaded.points.toLocaleString('en')} points (${seriesCount} series × 24 h at 10 s) on ${shardCount} real storage shards, ${os.cpus().length} cores, Node ${process.version}`,
         '',
-        '| query | rows | cold median ms | cold max ms | storage alone median ms | warm (cached) median ms |',
-        '| --- | --- | --- | --- | --- | --- |',
+        '| query | rows | cold median ms | cold max ms | storage alone median ms | warm (cached) median ms | InfluxDB 1.x median ms | cold / InfluxDB |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- |',
         ...results,
         '',
       ].join('\n'),

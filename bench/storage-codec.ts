@@ -92,7 +92,7 @@ function measure(
       : '-';
   for (const chunk of encoded) decode(chunk);
   let decodedPoints = 0;
-  const decodeRounds = repeats;
+  const decodeRounds = repeats * 3;
   const decodeStart = process.cpuUsage();
   const decodeWallStart = performance.now();
   for (let round = 0; round < decodeRounds; round++) {

@@ -15,11 +15,14 @@ import { defaultBlockLayout } from '../services/storage/block/builder';
 import { Engine } from '../services/storage/engine/engine';
 import { tagIndexCodec } from '../services/storage/engine/index-codec';
 import { storageService } from '../services/storage/main';
+import { sizeOfTree } from '../services/storage/fileutil/fileutil';
 import type { Point } from '../services/storage/series/series';
 
 const isFull = process.argv.includes('--full');
 const peerIndex = process.argv.indexOf('--peer-vm');
 const victoriaUrl = peerIndex >= 0 ? process.argv[peerIndex + 1] : undefined;
+const peerDataIndex = process.argv.indexOf('--peer-vm-data');
+const victoriaData = peerDataIndex >= 0 ? process.argv[peerDataIndex + 1] : undefined;
 const SERIES = isFull ? 2000 : 1000;
 const DAYS = isFull ? 3 : 1;
 const INTERVAL_MS = 10_000;
@@ -51,7 +54,8 @@ class Gauges {
 
   next(index: number): number {
     const burst = this.random() < 0.002 ? (this.random() - 0.3) * 40 : 0;
-    let level = this.levels[index] + (this.random() - 0.5) * 0.25 + (this.baselines[index] - this.levels[index]) * 0.01 + burst;
+    let level =
+      this.levels[index] + (this.random() - 0.5) * 0.25 + (this.baselines[index] - this.levels[index]) * 0.01 + burst;
     level = Math.min(100, Math.max(0, level));
     this.levels[index] = level;
     return Math.round(level * 10) / 10;
@@ -66,14 +70,16 @@ function* batches(from: number, to: number): Generator<Point[]> {
     for (let time = start; time < Math.min(to, start + INTERVAL_MS * TIMESTAMPS_PER_BATCH); time += INTERVAL_MS)
       for (let index = 0; index < SERIES; index++) {
         const value = gauges.next(index);
-        if (time >= from) points.push({ measurement: 'cpu', tags: gauges.tags[index], fields: [['value', value]], timestamp: time });
+        if (time >= from)
+          points.push({ measurement: 'cpu', tags: gauges.tags[index], fields: [['value', value]], timestamp: time });
       }
     if (points.length > 0) yield points;
   }
 }
 
 const logger = createLogger('bench', 'warn');
-const format = (value: number, digits = 0) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const format = (value: number, digits = 0) =>
+  value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function openEngine(directory: string): Promise<Engine> {
   return Engine.open({
@@ -93,16 +99,23 @@ async function openEngine(directory: string): Promise<Engine> {
   });
 }
 
-async function timeIt<T>(action: () => Promise<T>): Promise<{ ms: number; result: T }> {
+/** Wall time and this process's CPU time (user + system): on a shared, loaded machine the CPU time is the steadier. */
+async function timeIt<T>(action: () => Promise<T>): Promise<{ ms: number; cpuMs: number; result: T }> {
   const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   const result = await action();
-  return { ms: Number(process.hrtime.bigint() - started) / 1e6, result };
+  const used = process.cpuUsage(cpu);
+  return { ms: Number(process.hrtime.bigint() - started) / 1e6, cpuMs: (used.user + used.system) / 1000, result };
 }
 
-async function median(runs: number, action: () => Promise<unknown>): Promise<number> {
-  const times: number[] = [];
-  for (let run = 0; run < runs; run++) times.push((await timeIt(action)).ms);
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+/** Median wall and CPU milliseconds, as "wall ms (cpu ms)". */
+async function median(runs: number, action: () => Promise<unknown>): Promise<string> {
+  const times: { ms: number; cpuMs: number }[] = [];
+  for (let run = 0; run < runs; run++) times.push(await timeIt(action));
+  const middle = Math.floor(runs / 2);
+  const wall = times.map((time) => time.ms).sort((a, b) => a - b)[middle];
+  const cpu = times.map((time) => time.cpuMs).sort((a, b) => a - b)[middle];
+  return `${format(wall, 1)} ms (CPU ${format(cpu, 1)} ms)`;
 }
 
 async function directorySizes(directory: string): Promise<Map<string, number>> {
@@ -122,46 +135,79 @@ async function benchEngine(): Promise<void> {
   let points = 0;
   let writeMs = 0;
   const wallStarted = Date.now();
+  const cpuStarted = process.cpuUsage();
   for (const batch of batches(START_MS, END_MS)) {
     const { ms, result } = await timeIt(() => engine.write('default', batch));
     writeMs += ms;
     points += result.written;
   }
   const wallMs = Date.now() - wallStarted;
+  const cpuUsed = process.cpuUsage(cpuStarted);
+  const cpuMs = (cpuUsed.user + cpuUsed.system) / 1000;
   const persist = await timeIt(async () => {
     await engine.persistHead();
     await engine.maintain();
   });
   console.log(`dataset: ${format(SERIES)} series × ${DAYS * 24} h every 10 s = ${format(points)} points`);
-  console.log(`ingest (in process, engine.write, ${format(SERIES * TIMESTAMPS_PER_BATCH)} points per batch, WAL fsync per batch):`);
-  console.log(`  ${format(points / (writeMs / 1000))} points/s in write calls; ${format(points / (wallMs / 1000))} points/s including generation and background head cuts`);
-  console.log(`  final head cut + compaction: ${format(persist.ms)} ms; blocks: ${engine.blockMetas.map((meta) => `${(meta.maxTime - meta.minTime) / HOUR}h`).join(', ')}`);
+  console.log(
+    `ingest (in process, engine.write, ${format(SERIES * TIMESTAMPS_PER_BATCH)} points per batch, WAL fsync per batch):`,
+  );
+  console.log(
+    `  ${format(points / (writeMs / 1000))} points/s in write calls; ${format(points / (wallMs / 1000))} points/s including generation and background head cuts`,
+  );
+  console.log(
+    `  per CPU second (generation, writes, WAL, head cuts; both cores): ${format(points / (cpuMs / 1000))} points/s`,
+  );
+  console.log(
+    `  final head cut + compaction: ${format(persist.ms)} ms; blocks: ${engine.blockMetas.map((meta) => `${(meta.maxTime - meta.minTime) / HOUR}h`).join(', ')}`,
+  );
 
   const sizes = await directorySizes(path.join(directory, 'blocks'));
   const total = [...sizes.values()].reduce((a, b) => a + b, 0);
   const chunks = sizes.get('chunks') ?? 0;
   console.log('bytes on disk after compaction:');
-  console.log(`  all block files: ${format(total)} B = ${format(total / points, 3)} B/point (${format(16 / (total / points), 1)}:1 vs 16 B)`);
-  console.log(`  samples only (chunks file): ${format(chunks)} B = ${format(chunks / points, 3)} B/point (${format(16 / (chunks / points), 1)}:1)`);
-  console.log(`  by file: ${[...sizes].map(([file, size]) => `${file} ${format(size / points, 3)}`).join(', ')} B/point`);
+  console.log(
+    `  all block files: ${format(total)} B = ${format(total / points, 3)} B/point (${format(16 / (total / points), 1)}:1 vs 16 B)`,
+  );
+  console.log(
+    `  samples only (chunks file): ${format(chunks)} B = ${format(chunks / points, 3)} B/point (${format(16 / (chunks / points), 1)}:1)`,
+  );
+  console.log(
+    `  by file: ${[...sizes].map(([file, size]) => `${file} ${format(size / points, 3)}`).join(', ')} B/point`,
+  );
 
-  const oneSeries = { measurement: 'cpu', field: 'value', matchers: [{ key: 'host', op: '=' as const, value: 'host-0042' }] };
+  const oneSeries = {
+    measurement: 'cpu',
+    field: 'value',
+    matchers: [{ key: 'host', op: '=' as const, value: 'host-0042' }],
+  };
   const all = { measurement: 'cpu', field: 'value', matchers: [] };
   const dayStart = END_MS - 86_400_000;
   const cold = await timeIt(() => engine.query('default', oneSeries, dayStart, END_MS - 1));
   const raw = await median(9, () => engine.query('default', oneSeries, dayStart, END_MS - 1));
   console.log('queries (in process, median of 9 after a cold first run that loads the block lazily):');
-  console.log(`  24 h raw, one series (${format(cold.result[0].samples.timestamps.length)} points): ${format(raw, 2)} ms (cold ${format(cold.ms, 1)} ms)`);
-  const spec = { start: dayStart, end: END_MS, windowMs: 300_000, offsetMs: 0, groupBy: [] as string[], hasSketch: false };
+  console.log(
+    `  24 h raw, one series (${format(cold.result[0].samples.timestamps.length)} points): ${raw} (cold ${format(cold.ms, 1)} ms)`,
+  );
+  const spec = {
+    start: dayStart,
+    end: END_MS,
+    windowMs: 300_000,
+    offsetMs: 0,
+    groupBy: [] as string[],
+    hasSketch: false,
+  };
   const aggregate = await engine.aggregate('default', all, spec);
   const noGroup = await median(5, () => engine.aggregate('default', all, spec));
   const byHost = await median(3, () => engine.aggregate('default', all, { ...spec, groupBy: ['host'] }));
   const withSketch = await median(3, () => engine.aggregate('default', all, { ...spec, hasSketch: true }));
   const { stats } = aggregate;
-  console.log(`  24 h 5 m aggregate over all ${format(SERIES)} series (${format(aggregate.groups[0].windows.length)} windows; ${format(stats.rollupRows)} rollup rows, ${format(stats.chunkSummaries)} chunk summaries, ${format(stats.decodedSamples)} decoded samples):`);
-  console.log(`    no grouping ${format(noGroup, 1)} ms; grouped by host ${format(byHost, 1)} ms; with sketches ${format(withSketch, 1)} ms`);
+  console.log(
+    `  24 h 5 m aggregate over all ${format(SERIES)} series (${format(aggregate.groups[0].windows.length)} windows; ${format(stats.rollupRows)} rollup rows, ${format(stats.chunkSummaries)} chunk summaries, ${format(stats.decodedSamples)} decoded samples):`,
+  );
+  console.log(`    no grouping ${noGroup}; grouped by host ${byHost}; with sketches ${withSketch}`);
   const rawScan = await median(3, () => engine.aggregate('default', all, { ...spec, windowMs: 420_000 }));
-  console.log(`    for contrast, 7 m windows (no rollup tier fits, so chunks are decoded): ${format(rawScan, 1)} ms`);
+  console.log(`    for contrast, 7 m windows (no rollup tier fits, so chunks are decoded): ${rawScan}`);
   await engine.close();
   await fs.rm(directory, { recursive: true, force: true });
 }
@@ -198,16 +244,34 @@ async function benchHttp(): Promise<void> {
   for (const batch of batches(START_MS, START_MS + 2 * HOUR)) {
     points += batch.length;
     bodies.push(
-      JSON.stringify(batch.map((point) => ({ measurement: point.measurement, tags: Object.fromEntries(point.tags), fields: { value: point.fields[0][1] }, timestamp: point.timestamp + HOUR * 2 }))),
+      JSON.stringify(
+        batch.map((point) => ({
+          measurement: point.measurement,
+          tags: Object.fromEntries(point.tags),
+          fields: { value: point.fields[0][1] },
+          timestamp: point.timestamp + HOUR * 2,
+        })),
+      ),
     );
-    lineBodies.push(batch.map((point) => `cpu,${point.tags.map(([key, value]) => `${key}=${value}`).join(',')} value=${point.fields[0][1]} ${point.timestamp + HOUR * 4}`).join('\n'));
+    lineBodies.push(
+      batch
+        .map(
+          (point) =>
+            `cpu,${point.tags.map(([key, value]) => `${key}=${value}`).join(',')} value=${point.fields[0][1]} ${point.timestamp + HOUR * 4}`,
+        )
+        .join('\n'),
+    );
   }
   const send = async (list: string[], contentType: string, query = '') => {
     let next = 0;
     const worker = async () => {
       while (next < list.length) {
         const body = list[next++];
-        const response = await fetch(`http://127.0.0.1:${port}/write${query}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+        const response = await fetch(`http://127.0.0.1:${port}/write${query}`, {
+          method: 'POST',
+          headers: { 'content-type': contentType },
+          body,
+        });
         if (!response.ok) throw new Error(`write failed: ${response.status} ${await response.text()}`);
         await response.arrayBuffer();
       }
@@ -216,17 +280,26 @@ async function benchHttp(): Promise<void> {
   };
   const json = await send(bodies, 'application/json');
   const lines = await send(lineBodies, 'text/plain', '?precision=ms');
-  console.log(`ingest over HTTP (POST /write, ${format(SERIES * TIMESTAMPS_PER_BATCH)} points per request, 4 connections, ${format(points)} points each):`);
-  console.log(`  JSON array: ${format(points / (json.ms / 1000))} points/s; line protocol: ${format(points / (lines.ms / 1000))} points/s`);
+  console.log(
+    `ingest over HTTP (POST /write, ${format(SERIES * TIMESTAMPS_PER_BATCH)} points per request, 4 connections, ${format(points)} points each):`,
+  );
+  console.log(
+    `  JSON array: ${format(points / (json.ms / 1000))} points/s; line protocol: ${format(points / (lines.ms / 1000))} points/s`,
+  );
   const query = await median(5, async () => {
     const response = await fetch(`http://127.0.0.1:${port}/query`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ measurement: 'cpu', start: START_MS, end: START_MS + 6 * HOUR, filters: { host: 'host-0042' } }),
+      body: JSON.stringify({
+        measurement: 'cpu',
+        start: START_MS,
+        end: START_MS + 6 * HOUR,
+        filters: { host: 'host-0042' },
+      }),
     });
     await response.arrayBuffer();
   });
-  console.log(`  POST /query, one series, 2 h of data over HTTP: ${format(query, 2)} ms`);
+  console.log(`  POST /query, one series, 2 h of data over HTTP: ${query}`);
   await service.close();
   await fs.rm(directory, { recursive: true, force: true });
 }
@@ -236,17 +309,55 @@ async function benchVictoria(url: string): Promise<void> {
   let points = 0;
   const started = Date.now();
   for (const batch of batches(START_MS, END_MS)) {
-    const text = batch.map((point) => `cpu{${point.tags.map(([key, value]) => `${key}="${value}"`).join(',')}} ${point.fields[0][1]} ${point.timestamp}`).join('\n');
+    const text = batch
+      .map(
+        (point) =>
+          `cpu{${point.tags.map(([key, value]) => `${key}="${value}"`).join(',')}} ${point.fields[0][1]} ${point.timestamp}`,
+      )
+      .join('\n');
     const response = await fetch(`${url}/api/v1/import/prometheus`, { method: 'POST', body: text });
     if (!response.ok) throw new Error(`VictoriaMetrics import failed: ${response.status}`);
     points += batch.length;
   }
   const ms = Date.now() - started;
-  console.log(`VictoriaMetrics: imported ${format(points)} points at ${format(points / (ms / 1000))} points/s (text import over HTTP)`);
+  console.log(
+    `VictoriaMetrics: imported ${format(points)} points at ${format(points / (ms / 1000))} points/s (text import over HTTP)`,
+  );
+  if (victoriaData === undefined) return;
+  await fetch(`${url}/internal/force_flush`);
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  await fetch(`${url}/internal/force_merge`);
+  await new Promise((resolve) => setTimeout(resolve, 20000));
+  const bytes = await sizeOfTree(victoriaData);
+  console.log(
+    `VictoriaMetrics on disk after flush and merge: ${format(bytes)} B = ${format(bytes / points, 3)} B/point`,
+  );
+  const seconds = (ms: number) => String(Math.floor(ms / 1000));
+  const aggregate = await median(5, async () => {
+    const range = new URLSearchParams({
+      query: 'avg(cpu)',
+      start: seconds(END_MS - 86_400_000),
+      end: seconds(END_MS - 1),
+      step: '300',
+    });
+    await (await fetch(`${url}/api/v1/query_range?${range}`)).arrayBuffer();
+  });
+  console.log(`VictoriaMetrics 24 h avg over all series in 5 m steps (query_range, over HTTP): ${aggregate}`);
+  const raw = await median(5, async () => {
+    const params = new URLSearchParams({
+      'match[]': 'cpu{host="host-0042"}',
+      start: seconds(END_MS - 86_400_000),
+      end: seconds(END_MS),
+    });
+    await (await fetch(`${url}/api/v1/export?${params}`)).arrayBuffer();
+  });
+  console.log(`VictoriaMetrics 24 h raw export of one series (over HTTP): ${raw}`);
 }
 
 async function main(): Promise<void> {
-  console.log(`storage benchmark (${isFull ? 'full' : 'short'}), ${os.cpus().length} cores, node ${process.version}, ${new Date().toISOString()}`);
+  console.log(
+    `storage benchmark (${isFull ? 'full' : 'short'}), ${os.cpus().length} cores, node ${process.version}, ${new Date().toISOString()}`,
+  );
   await benchEngine();
   await benchHttp();
   if (victoriaUrl) await benchVictoria(victoriaUrl);

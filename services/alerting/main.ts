@@ -142,7 +142,7 @@ export const alertingConfig = {
 } as const;
 
 /** Reads `{"channels": [...]}` (or a bare list) from JSON or YAML; every problem is a start-up error. */
-export function readChannelsFile(file: string): Map<string, Channel> {
+function readChannelsFile(file: string): Map<string, Channel> {
   let parsed: unknown;
   try {
     parsed = yaml.load(readFileSync(file, 'utf8'));

@@ -116,8 +116,8 @@ export const ingestionConfigSpec = {
   batchLinger: {
     kind: 'duration',
     env: 'BATCH_LINGER',
-    default: 2,
-    description: 'longest wait for more records before a produce call',
+    default: 0,
+    description: 'wait for more records before a produce call (0: only the current event-loop turn)',
   },
   batchMaxInFlight: {
     kind: 'int',
@@ -252,20 +252,24 @@ export const ingestionService = defineService({
         lingerMs: config.batchLinger,
         maxInFlight: config.batchMaxInFlight,
         maxReplayRecords: 10_000,
+        maxReplayBytes: 8 * MiB,
         retryMinMs: 100,
         retryMaxMs: 2000,
       },
       createForwarderMetrics(registry),
       logger,
     );
-    if (forwarder.spooling) logger.info('replaying the spool left by the previous run', { bytes: spool.bytes });
+    if (forwarder.isSpooling) logger.info('replaying the spool left by the previous run', { bytes: spool.bytes });
 
     const app = createApp({
       logger,
       registry,
       httpMetrics,
       jsonLimitBytes: config.bodyLimitBytes,
-      isReady: () => ({ ready: true, reason: forwarder.spooling ? 'queue unreachable; spooling to disk' : undefined }),
+      isReady: () => ({
+        ready: true,
+        reason: forwarder.isSpooling ? 'queue unreachable; spooling to disk' : undefined,
+      }),
     });
     const ingestor = new Ingestor({
       auth,

@@ -72,7 +72,10 @@ export class QueryEngine {
         }
         case 'explain':
           return {
-            body: this.serialize({ rows: explainPlan(plan.plan, this.options.shardCount()), missingShards: [] }),
+            body: this.serialize({
+              rowsJson: JSON.stringify(explainPlan(plan.plan, this.options.shardCount())),
+              missingShards: [],
+            }),
             isCached: false,
           };
         case 'show-measurements':
@@ -95,11 +98,9 @@ export class QueryEngine {
   }
 
   private serialize(answer: Answer): string {
-    const body = JSON.stringify(
-      answer.missingShards.length > 0
-        ? { series: answer.rows, partial: true, missing_shards: answer.missingShards }
-        : { series: answer.rows },
-    );
+    const partial =
+      answer.missingShards.length > 0 ? `,"partial":true,"missing_shards":${JSON.stringify(answer.missingShards)}` : '';
+    const body = `{"series":${answer.rowsJson}${partial}}`;
     if (body.length > this.options.maxResponseBytes)
       throw new QueryError(
         ErrorCode.ResponseTooLarge,

@@ -25,14 +25,24 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 const configSpec = {
   ...commonOptions,
   port: { kind: 'port', env: 'PORT', default: 8081, description: 'API and peer port' },
-  nodeId: { kind: 'string', env: 'QUEUE_NODE_ID', default: 'q0', description: 'this peer\'s id (stable across restarts)' },
+  nodeId: {
+    kind: 'string',
+    env: 'QUEUE_NODE_ID',
+    default: 'q0',
+    description: "this peer's id (stable across restarts)",
+  },
   peers: {
     kind: 'list',
     env: 'QUEUE_PEERS',
     default: [] as string[],
     description: 'every peer as id=url, this one included (q0=http://127.0.0.1:8081,...); empty: a single peer',
   },
-  dataDir: { kind: 'string', env: 'QUEUE_DATA_DIR', default: './data/queue', description: 'where the partition logs live' },
+  dataDir: {
+    kind: 'string',
+    env: 'QUEUE_DATA_DIR',
+    default: './data/queue',
+    description: 'where the partition logs live',
+  },
   topics: {
     kind: 'list',
     env: 'QUEUE_TOPICS',
@@ -86,7 +96,13 @@ const configSpec = {
     min: 2,
     description: 'election timeout in ticks (randomized between this and twice this)',
   },
-  heartbeatTicks: { kind: 'int', env: 'QUEUE_HEARTBEAT_TICKS', default: 2, min: 1, description: 'leader heartbeat period in ticks' },
+  heartbeatTicks: {
+    kind: 'int',
+    env: 'QUEUE_HEARTBEAT_TICKS',
+    default: 2,
+    min: 1,
+    description: 'leader heartbeat period in ticks',
+  },
   requestTimeout: {
     kind: 'duration',
     env: 'QUEUE_REQUEST_TIMEOUT',
@@ -102,7 +118,13 @@ const configSpec = {
   },
 } as const;
 
-const LIMITS = { maxBatchRecords: 10_000, maxConsumeCount: 10_000, maxWaitMs: 30_000, maxRequestBytes: 16 * MIB, maxConsumeBytes: 8 * MIB };
+const LIMITS = {
+  maxBatchRecords: 10_000,
+  maxConsumeCount: 10_000,
+  maxWaitMs: 30_000,
+  maxRequestBytes: 16 * MIB,
+  maxConsumeBytes: 8 * MIB,
+};
 
 /** `id=url` items; the node's own id must be among them when any are given. */
 function parsePeers(items: readonly string[], selfId: string): Map<string, string> {
@@ -148,7 +170,8 @@ export const queueService = defineService({
       logger,
       metrics,
     });
-    const directoryOf = (partition: Partition) => partitionDirectory(config.dataDir, partition.topic, partition.partition);
+    const directoryOf = (partition: Partition) =>
+      partitionDirectory(config.dataDir, partition.topic, partition.partition);
     const stager = new CatchUpStager(selfUrl, directoryOf, config.segmentBytes, logger, config.requestTimeout);
     const replication = new RaftReplication({
       selfId: config.nodeId,
@@ -195,8 +218,12 @@ export const queueService = defineService({
       httpMetrics,
       jsonLimitBytes: LIMITS.maxRequestBytes,
       isReady: () => {
-        const leaderless = [...node.partitions.values()].filter((partition) => replication.leaderOf(partition) === undefined);
-        return leaderless.length === 0 ? { ready: true } : { ready: false, reason: `${leaderless.length} partitions have no leader` };
+        const leaderless = [...node.partitions.values()].filter(
+          (partition) => replication.leaderOf(partition) === undefined,
+        );
+        return leaderless.length === 0
+          ? { ready: true }
+          : { ready: false, reason: `${leaderless.length} partitions have no leader` };
       },
     });
     addQueueRoutes(app, node, { ...LIMITS, maxValueBytes: config.maxValueBytes });

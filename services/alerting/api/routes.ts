@@ -31,7 +31,7 @@ const labelText = (labels: Record<string, string>) =>
 const iso = (time: number | undefined) => (time === undefined ? null : new Date(time).toISOString());
 
 /** One entry of `GET /alerts` (the design document's fields first). */
-export function alertView(record: AlertRecord, rule: Rule | undefined) {
+function alertView(record: AlertRecord, rule: Rule | undefined) {
   return {
     rule: record.rule,
     state: record.state.phase,

@@ -9,7 +9,7 @@ export const CHANNEL_TYPES = ['slack', 'email', 'webhook', 'pagerduty'] as const
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
 
 export const DEFAULT_PAGERDUTY_URL = 'https://events.pagerduty.com/v2/enqueue';
-export const MASK = '********';
+const MASK = '********';
 
 export interface Delivery {
   /** Simultaneous deliveries to this channel at most. */
@@ -199,7 +199,7 @@ function readSettings(
 }
 
 /** The secret strings of a channel, to mask in answers and to scrub from error messages before they are logged. */
-export function secretsOf(channel: Channel): string[] {
+function secretsOf(channel: Channel): string[] {
   switch (channel.type) {
     case 'slack':
       return [channel.settings.url];

@@ -38,7 +38,7 @@ const countOf = (message: Message, status: AlertStatus) =>
   message.alerts.filter((alert) => alert.status === status).length;
 
 /** `[FIRING:2] high_cpu_alert` / `[RESOLVED] high_cpu_alert`, as Alertmanager titles its messages. */
-export function titleOf(message: Message): string {
+function titleOf(message: Message): string {
   const status = statusOf(message);
   return status === 'firing' ? `[FIRING:${countOf(message, 'firing')}] ${message.rule}` : `[RESOLVED] ${message.rule}`;
 }
@@ -55,7 +55,7 @@ function describeAlert(alert: AlertPayload): string {
   return `${alert.status === 'firing' ? 'FIRING' : 'RESOLVED'}${alert.isRepeat ? ' (still firing)' : ''}${labels ? ` {${labels}}` : ''} value=${value}${summary ? `: ${summary}` : ''}`;
 }
 
-export function textOf(message: Message): string {
+function textOf(message: Message): string {
   return [titleOf(message), ...message.alerts.map((alert) => `• ${describeAlert(alert)}`)].join('\n');
 }
 

@@ -95,14 +95,14 @@ export class Outbox {
       if (!this.entries.has(message.id))
         this.entries.set(message.id, { message, attempts: 0, nextAttemptAt: message.createdAt });
     this.options.metrics.outboxSize.set(this.entries.size);
-    if (this.isActive) this.pump();
+    if (this.isActive) this.deliverDue();
   }
 
   start(): void {
     if (this.isActive) return;
     this.isActive = true;
     const loop = () => {
-      this.pump();
+      this.deliverDue();
       this.timer = setTimeout(loop, this.options.pollMs);
     };
     loop();
@@ -123,7 +123,8 @@ export class Outbox {
     return this.history;
   }
 
-  private pump(): void {
+  /** Starts every due delivery the channel limits allow; the timer calls it, and so does every completion. */
+  deliverDue(): void {
     if (!this.isActive) return;
     const now = this.options.clock.now();
     for (const entry of this.entries.values()) {
@@ -142,7 +143,7 @@ export class Outbox {
         this.sending.delete(id);
         if (channel) this.inFlight.set(channel.name, (this.inFlight.get(channel.name) ?? 1) - 1);
         this.running.delete(delivery);
-        if (this.isActive) this.pump();
+        if (this.isActive) this.deliverDue();
       });
       this.running.add(delivery);
     }

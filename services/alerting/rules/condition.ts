@@ -11,7 +11,7 @@ import { ErrorCode, RuleError } from '../errors';
  * Either way the result is the query-language text the query engine evaluates and the comparison applied to each
  * returned row. Pure: the query engine validates the translated query separately.
  */
-export const COMPARATORS = ['>', '>=', '<', '<=', '==', '!='] as const;
+const COMPARATORS = ['>', '>=', '<', '<=', '==', '!='] as const;
 export type Comparator = (typeof COMPARATORS)[number];
 
 export interface Condition {
@@ -23,8 +23,8 @@ export interface Condition {
   groupBy: string[];
 }
 
-export type MatcherOperator = '=' | '!=' | '=~' | '!~';
-export interface Matcher {
+type MatcherOperator = '=' | '!=' | '=~' | '!~';
+interface Matcher {
   key: string;
   operator: MatcherOperator;
   value: string;

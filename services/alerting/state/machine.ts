@@ -150,7 +150,10 @@ function whenFalse(state: AlertState, now: number, rule: StateRule): Transition 
   }
 }
 
-/** A stable identity for (rule, labels): FNV-1a 64-bit over the rule name and the sorted labels, as 16 hex digits. */
+/**
+ * A stable identity for (rule, labels), as 16 hex digits: two 32-bit FNV-1a style hashes (different offset bases and primes) over the
+ * rule name and the sorted labels. Computed for every group at every evaluation, so it avoids BigInt arithmetic.
+ */
 export function fingerprint(rule: string, labels: Readonly<Record<string, string>>): string {
   const text = [
     rule,
@@ -158,8 +161,12 @@ export function fingerprint(rule: string, labels: Readonly<Record<string, string
       .sort()
       .map((key) => `${key}\u0000${labels[key]}`),
   ].join('\u0001');
-  let hash = 0xcbf29ce484222325n;
-  const bytes = new TextEncoder().encode(text);
-  for (const byte of bytes) hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
-  return hash.toString(16).padStart(16, '0');
+  let first = 0x811c9dc5;
+  let second = 0x2f8a6b1d;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    first = Math.imul(first ^ code, 0x01000193) >>> 0;
+    second = Math.imul(second ^ code, 0x5bd1e995) >>> 0;
+  }
+  return first.toString(16).padStart(8, '0') + second.toString(16).padStart(8, '0');
 }

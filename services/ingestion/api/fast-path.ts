@@ -71,8 +71,10 @@ export function createMetricsFastPath(options: FastPathOptions): FastPath {
   };
 
   return (req, res) => {
-    const route = req.url;
-    if (req.method !== 'POST' || (route !== '/metrics' && route !== '/v1/metrics')) return false;
+    if (req.method !== 'POST' || req.url === undefined) return false;
+    const queryAt = req.url.indexOf('?');
+    const route = queryAt < 0 ? req.url : req.url.slice(0, queryAt);
+    if (route !== '/metrics' && route !== '/v1/metrics') return false;
     const started = process.hrtime.bigint();
     const incoming = req.headers['x-request-id'];
     const requestId =

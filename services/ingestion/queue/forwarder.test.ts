@@ -16,7 +16,8 @@ const options = {
   maxBytes: 1 << 20,
   lingerMs: 2,
   maxInFlight: 2,
-  maxReplayRecords: 10_000,
+  maxReplayRecords: 4,
+  maxReplayBytes: 1 << 20,
   retryMinMs: 10,
   retryMaxMs: 50,
 };
@@ -35,11 +36,11 @@ describe('Forwarder', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const build = async (spoolMaxBytes = 1 << 20) => {
+  const build = async (spoolMaxBytes = 1 << 20, lingerMs = options.lingerMs) => {
     const spool = await Spool.open({ dir, maxBytes: spoolMaxBytes, segmentBytes: 4096 }, logger);
     const client = new QueueClient({ url: queue.url, topic: 'metrics.inbound', timeoutMs: 1000, maxSockets: 4 });
     const metrics = createForwarderMetrics(createRegistry('test').registry);
-    const forwarder = new Forwarder(client, spool, options, metrics, logger);
+    const forwarder = new Forwarder(client, spool, { ...options, lingerMs }, metrics, logger);
     return {
       forwarder,
       spool,
@@ -52,28 +53,31 @@ describe('Forwarder', () => {
   };
   const values = () => queue.records.map((produced) => (produced.value as { n: number }).n).sort((a, b) => a - b);
 
-  it('batches records by count and by linger time, answering after the queue acknowledged', async () => {
-    const { forwarder, close } = await build();
-    await Promise.all(Array.from({ length: 7 }, (_, n) => forwarder.submit(record(n))));
-    expect(values()).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    expect(queue.produceCalls).toBe(3);
-    expect(queue.records[0]).toMatchObject({ topic: 'metrics.inbound', key: 'client_0' });
-    await close();
-  });
+  it.each([0, 2])(
+    'batches records by count and by linger time (%i ms), answering once acknowledged',
+    async (linger) => {
+      const { forwarder, close } = await build(1 << 20, linger);
+      await Promise.all(Array.from({ length: 7 }, (_, n) => forwarder.submit(record(n))));
+      expect(values()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      expect(queue.produceCalls).toBe(3);
+      expect(queue.records[0]).toMatchObject({ topic: 'metrics.inbound', key: 'client_0' });
+      await close();
+    },
+  );
 
   it('spools while the queue is down, then replays in order without loss or duplicates', async () => {
     const { forwarder, spool, close } = await build();
     await queue.stop();
     await Promise.all(Array.from({ length: 10 }, (_, n) => forwarder.submit(record(n))));
-    expect(forwarder.spooling).toBe(true);
+    expect(forwarder.isSpooling).toBe(true);
     expect(spool.bytes).toBeGreaterThan(0);
     queue.isRefusing = true;
     await queue.start();
     await Promise.all(Array.from({ length: 5 }, (_, n) => forwarder.submit(record(10 + n))));
     expect(queue.records).toHaveLength(0);
     queue.isRefusing = false;
-    for (let attempt = 0; attempt < 200 && forwarder.spooling; attempt++) await new Promise((r) => setTimeout(r, 10));
-    expect(forwarder.spooling).toBe(false);
+    for (let attempt = 0; attempt < 200 && forwarder.isSpooling; attempt++) await new Promise((r) => setTimeout(r, 10));
+    expect(forwarder.isSpooling).toBe(false);
     expect(queue.records.map((produced) => (produced.value as { n: number }).n)).toEqual(
       Array.from({ length: 15 }, (_, n) => n),
     );

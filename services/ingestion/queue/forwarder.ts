@@ -15,8 +15,9 @@ export interface ForwarderOptions {
   maxBytes: number;
   lingerMs: number;
   maxInFlight: number;
-  /** Most records in one replayed produce call (the queue accepts up to 10,000). */
+  /** Most records and bytes in one replayed produce call (the queue accepts up to 10,000 records and 16 MiB). */
   maxReplayRecords: number;
+  maxReplayBytes: number;
   /** Backoff bounds while the queue stays unreachable during replay. */
   retryMinMs: number;
   retryMaxMs: number;
@@ -41,7 +42,7 @@ export interface ForwarderMetrics {
   batches: prom.Counter<'outcome'>;
   records: prom.Counter<'outcome'>;
   spoolBytes: prom.Gauge;
-  isSpooling: prom.Gauge;
+  spooling: prom.Gauge;
 }
 
 export function createForwarderMetrics(registry: Registry): ForwarderMetrics {
@@ -63,7 +64,7 @@ export function createForwarderMetrics(registry: Registry): ForwarderMetrics {
       help: 'Bytes held in the local spool',
       registers: [registry],
     }),
-    isSpooling: new prom.Gauge({
+    spooling: new prom.Gauge({
       name: 'ingestion_spooling',
       help: '1 while batches go to the local spool instead of the queue',
       registers: [registry],
@@ -73,13 +74,14 @@ export function createForwarderMetrics(registry: Registry): ForwarderMetrics {
 
 export class Forwarder {
   private current = newBatch();
-  private lingerTimer: NodeJS.Timeout | undefined;
+  /** Cancels the pending linger wake-up, when one is pending. */
+  private cancelLinger: (() => void) | undefined;
   /** The open batch has waited its linger time and goes out at the next free slot. */
   private isLingerDue = false;
   private readonly waiting: Batch[] = [];
   private inFlight = 0;
   private readonly idle = new Set<() => void>();
-  private isSpooling: boolean;
+  private hasBacklog: boolean;
   private replaying: Promise<void> | undefined;
   private isClosed = false;
   private retryTimer: { timer: NodeJS.Timeout; wake(): void } | undefined;
@@ -91,14 +93,14 @@ export class Forwarder {
     private readonly metrics: ForwarderMetrics,
     private readonly logger: Logger,
   ) {
-    this.isSpooling = !spool.isDrained;
+    this.hasBacklog = !spool.isDrained;
     this.metrics.spoolBytes.set(spool.bytes);
-    this.metrics.isSpooling.set(this.isSpooling ? 1 : 0);
-    if (this.isSpooling) this.startReplay();
+    this.metrics.spooling.set(this.hasBacklog ? 1 : 0);
+    if (this.hasBacklog) this.startReplay();
   }
 
-  get spooling(): boolean {
-    return this.isSpooling;
+  get isSpooling(): boolean {
+    return this.hasBacklog;
   }
 
   /** Forwards one serialised record `{"key", "value"}`; resolves once it is durable. */
@@ -111,20 +113,33 @@ export class Forwarder {
       if (batch.records.length >= this.options.maxRecords || batch.characters >= this.options.maxBytes) {
         this.seal();
         this.dispatch();
-      } else if (!this.lingerTimer && !this.isLingerDue) {
-        this.lingerTimer = setTimeout(() => {
-          this.lingerTimer = undefined;
-          this.isLingerDue = true;
-          this.dispatch();
-        }, this.options.lingerMs);
-      }
+      } else if (!this.cancelLinger && !this.isLingerDue) this.scheduleLinger();
     });
+  }
+
+  /**
+   * Linger 0 waits only for the end of the current event-loop turn (setImmediate): requests that arrived together
+   * travel together, and under load, while every slot is busy, the open batch keeps growing on its own.
+   */
+  private scheduleLinger(): void {
+    const due = () => {
+      this.cancelLinger = undefined;
+      this.isLingerDue = true;
+      this.dispatch();
+    };
+    if (this.options.lingerMs === 0) {
+      const immediate = setImmediate(due);
+      this.cancelLinger = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(due, this.options.lingerMs);
+      this.cancelLinger = () => clearTimeout(timer);
+    }
   }
 
   /** Closes the open batch: it waits for a free slot as it is. */
   private seal(): void {
-    if (this.lingerTimer) clearTimeout(this.lingerTimer);
-    this.lingerTimer = undefined;
+    this.cancelLinger?.();
+    this.cancelLinger = undefined;
     this.isLingerDue = false;
     if (this.current.records.length === 0) return;
     this.waiting.push(this.current);
@@ -156,7 +171,7 @@ export class Forwarder {
   private async deliver(batch: Batch): Promise<void> {
     const payload = serialise(batch.records);
     const count = batch.records.length;
-    if (!this.isSpooling) {
+    if (!this.hasBacklog) {
       try {
         await this.queue.produce(payload, count);
         this.count('queued', count);
@@ -190,10 +205,10 @@ export class Forwarder {
   }
 
   private enterSpooling(cause: unknown): void {
-    if (!this.isSpooling)
+    if (!this.hasBacklog)
       this.logger.warn('queue unreachable; spooling batches to disk', { error: (cause as Error).message });
-    this.isSpooling = true;
-    this.metrics.isSpooling.set(1);
+    this.hasBacklog = true;
+    this.metrics.spooling.set(1);
     this.startReplay();
   }
 
@@ -211,8 +226,8 @@ export class Forwarder {
       if (!backlog || backlog.frames.length === 0) {
         // Checked synchronously with the switch: any batch cut after this point goes straight to the queue.
         if (this.spool.isDrained) {
-          this.isSpooling = false;
-          this.metrics.isSpooling.set(0);
+          this.hasBacklog = false;
+          this.metrics.spooling.set(0);
           this.logger.info('spool drained; forwarding to the queue again');
           return;
         }
@@ -223,11 +238,16 @@ export class Forwarder {
       while (index < backlog.frames.length && !this.isClosed) {
         let end = index;
         let records = 0;
+        let bytes = 0;
         while (
           end < backlog.frames.length &&
-          (end === index || records + backlog.frames[end].count <= this.options.maxReplayRecords)
-        )
-          records += backlog.frames[end++].count;
+          (end === index ||
+            (records + backlog.frames[end].count <= this.options.maxReplayRecords &&
+              bytes + backlog.frames[end].payload.length <= this.options.maxReplayBytes))
+        ) {
+          records += backlog.frames[end].count;
+          bytes += backlog.frames[end++].payload.length;
+        }
         const group = backlog.frames.slice(index, end);
         try {
           await this.queue.produce(joinFrames(group.map((frame) => frame.payload)), records);

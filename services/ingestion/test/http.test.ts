@@ -98,6 +98,7 @@ describe('ingestion over HTTP', () => {
     });
     const before = Date.now();
     expect((await postMetrics(base, 'client_124', oneMetric(1), '/v1/metrics')).status).toBe(202);
+    expect((await postMetrics(base, 'client_125', oneMetric(1), '/metrics?source=test')).status).toBe(202);
     const stamped = (lastRecord().value as { metrics: { timestamp: number }[] }).metrics[0].timestamp;
     expect(stamped).toBeGreaterThanOrEqual(before - 1000);
     expect(stamped).toBeLessThanOrEqual(Date.now());

@@ -12,11 +12,14 @@ import { Executor } from './executor';
 const NOW = 1_700_000_000_000;
 const PLANNER = { defaultRangeMs: 3_600_000, maxPoints: 1_000_000, exactPointsLimit: 1_000_000 };
 
-function makeEngine(shards: StorageDouble[], overrides: { exactPointsLimit?: number; shardTimeoutMs?: number } = {}) {
+function makeEngine(
+  shards: StorageDouble[],
+  overrides: { exactPointsLimit?: number; shardTimeoutMs?: number; queryTimeoutMs?: number; maxPoints?: number } = {},
+) {
   const executor = new Executor({
     shards: () => shards.map((shard) => shard.url),
     shardTimeoutMs: overrides.shardTimeoutMs ?? 5000,
-    limits: { maxSeries: 10_000, maxPoints: 1_000_000 },
+    limits: { maxSeries: 10_000, maxPoints: overrides.maxPoints ?? 1_000_000 },
     workerThresholdBytes: Infinity,
   });
   return new QueryEngine({
@@ -24,7 +27,7 @@ function makeEngine(shards: StorageDouble[], overrides: { exactPointsLimit?: num
     executor,
     shardCount: () => shards.length,
     planner: { ...PLANNER, exactPointsLimit: overrides.exactPointsLimit ?? PLANNER.exactPointsLimit },
-    queryTimeoutMs: 10_000,
+    queryTimeoutMs: overrides.queryTimeoutMs ?? 10_000,
     maxResponseBytes: 10 * 1024 * 1024,
     cacheTtlMs: 0,
   });
@@ -190,6 +193,20 @@ describe('shard failures', () => {
     const alone = await run(makeEngine([healthy]), 'SELECT count(cpu)');
     expect(answer.missing_shards).toEqual([broken.url]);
     expect(answer.series).toEqual(alone.series);
+  });
+
+  it('fails with query_timeout when the whole query runs too long', async () => {
+    healthy.delayMs = 500;
+    broken.delayMs = 500;
+    const engine = makeEngine([healthy, broken], { queryTimeoutMs: 100, shardTimeoutMs: 5000 });
+    expect((await failure(run(engine, 'SELECT count(cpu)'))).code).toBe('query_timeout');
+  });
+
+  it('refuses a rate over more raw points than the limit before fetching them', async () => {
+    const engine = makeEngine([healthy, broken], { maxPoints: 10 });
+    const error = await failure(run(engine, 'SELECT rate(requests) WHERE time > now() - 3h'));
+    expect(error.code).toBe('too_many_points');
+    expect(healthy.requests.map((request) => request.path)).toEqual(['/v1/aggregate']);
   });
 
   it('stops the shard calls when the caller aborts', async () => {

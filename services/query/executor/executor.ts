@@ -1,12 +1,13 @@
 import { ErrorCode, QueryError } from '../errors';
 import type { Matcher, MetadataPlan, SelectPlan, SourcePlan } from '../planner/plan';
 import { mergeShardBodies } from './merge';
-import { callShard, isShardError } from './storage-client';
+import { callShard, isShardError, parseShardJson } from './storage-client';
 import type { MergeLimits, Row, ShardBody } from './wire';
 
 /** Runs the merge of big answers off the event loop (see worker-pool.ts). */
 export interface MergeRunner {
-  merge(plan: SelectPlan, bodies: ShardBody[], limits: MergeLimits, signal: AbortSignal): Promise<Row[]>;
+  /** The merged rows as a JSON array. */
+  merge(plan: SelectPlan, bodies: ShardBody[], limits: MergeLimits, signal: AbortSignal): Promise<string>;
 }
 
 export interface ExecutorOptions {
@@ -26,7 +27,8 @@ export interface ExecutionContext {
 }
 
 export interface Answer {
-  rows: Row[];
+  /** The rows already serialized: a worker hands back text, so the main thread neither clones nor stringifies them. */
+  rowsJson: string;
   missingShards: string[];
 }
 
@@ -51,7 +53,7 @@ export class Executor {
     await Promise.all(
       calls.map(async (call, index) => {
         const text = await this.call(call.shard, call.path, call.body, context, missing);
-        if (text !== undefined) answered[index] = { source: call.source, mode: call.mode, text };
+        if (text !== undefined) answered[index] = { shard: call.shard, source: call.source, mode: call.mode, text };
       }),
     );
     // A shard that failed some calls may have answered others; drop those so an answer never mixes halves.
@@ -61,11 +63,11 @@ export class Executor {
     });
     const size = complete.reduce((total, body) => total + body.text.length, 0);
     const { runner } = this.options;
-    const rows =
+    const rowsJson =
       runner && size >= this.options.workerThresholdBytes
         ? await runner.merge(plan, complete, this.options.limits, context.signal)
-        : mergeShardBodies(plan, complete, this.options.limits);
-    return { rows, missingShards: [...missing].sort() };
+        : JSON.stringify(mergeShardBodies(plan, complete, this.options.limits));
+    return { rowsJson, missingShards: [...missing].sort() };
   }
 
   async metadata(plan: MetadataPlan, context: ExecutionContext): Promise<Answer> {
@@ -76,7 +78,9 @@ export class Executor {
       await Promise.all(
         shards.map(async (shard) => {
           const text = await this.call(shard, path, undefined, context, missing);
-          if (text !== undefined) for (const value of (JSON.parse(text)[field] as string[]) ?? []) values.add(value);
+          if (text !== undefined)
+            for (const value of (parseShardJson(shard, text) as Record<string, string[]>)[field] ?? [])
+              values.add(value);
         }),
       );
       return [...values].sort();
@@ -104,7 +108,7 @@ export class Executor {
         return exhaustive;
       }
     }
-    return { rows, missingShards: [...missing].sort() };
+    return { rowsJson: JSON.stringify(rows), missingShards: [...missing].sort() };
   }
 
   private liveShards(): readonly string[] {
@@ -130,7 +134,8 @@ export class Executor {
           shards.map(async (shard) => {
             const text = await this.call(shard, '/v1/aggregate', body, context, missing);
             if (text === undefined) return;
-            for (const group of (JSON.parse(text) as { groups?: { windows: { count?: number }[] }[] }).groups ?? [])
+            for (const group of (parseShardJson(shard, text) as { groups?: { windows: { count?: number }[] }[] })
+              .groups ?? [])
               for (const window of group.windows) total += window.count ?? 0;
           }),
         );

@@ -7,7 +7,10 @@ import type { MergeRequest, MergeReply } from './worker-pool';
 parentPort!.on('message', (request: MergeRequest) => {
   let reply: MergeReply;
   try {
-    reply = { id: request.id, rows: mergeShardBodies(request.plan, request.bodies, request.limits) };
+    reply = {
+      id: request.id,
+      rowsJson: JSON.stringify(mergeShardBodies(request.plan, request.bodies, request.limits)),
+    };
   } catch (error) {
     reply =
       error instanceof QueryError

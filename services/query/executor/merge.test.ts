@@ -9,6 +9,7 @@ const LIMITS = { maxSeries: 100, maxPoints: 10_000 };
 const planOf = (query: string) => planSelect(parse(query) as SelectStatement, OPTIONS);
 
 const raw = (points: [number, number, Record<string, string>?][]): ShardBody => ({
+  shard: 'http://shard-0',
   source: 0,
   mode: 'raw',
   text: JSON.stringify({
@@ -17,6 +18,7 @@ const raw = (points: [number, number, Record<string, string>?][]): ShardBody => 
 });
 
 const aggregate = (windows: object[], tags: Record<string, string> = {}): ShardBody => ({
+  shard: 'http://shard-0',
   source: 0,
   mode: 'aggregate',
   text: JSON.stringify({ groups: [{ tags, windows }] }),
@@ -113,6 +115,7 @@ describe('mergeShardBodies', () => {
       plan,
       [
         {
+          shard: 'http://shard-0',
           source: 0,
           mode: 'aggregate',
           text: JSON.stringify({
@@ -130,6 +133,13 @@ describe('mergeShardBodies', () => {
       { time: 0, region: '', count: 2 },
       { time: 0, region: 'east', count: 3 },
     ]);
+  });
+
+  it('blames the shard for a body that is not JSON', () => {
+    const plan = planOf('SELECT sum(x) WHERE time >= 0 AND time < 60000');
+    expect(() =>
+      mergeShardBodies(plan, [{ shard: 'http://shard-9', source: 0, mode: 'aggregate', text: '<html>' }], LIMITS),
+    ).toThrow(expect.objectContaining({ code: 'shard_failed', details: { shard: 'http://shard-9' } }));
   });
 
   it('answers null for a division by zero and refuses more series than the limit', () => {

@@ -1,5 +1,6 @@
 import { DDSketch } from '../../kit/sketch';
 import { ErrorCode, QueryError } from '../errors';
+import { parseShardJson } from './storage-client';
 import type { Condition } from '../parser/ast';
 import type { ColumnExpression, SelectPlan, SlotFunction } from '../planner/plan';
 import { alignWindow } from '../planner/planner';
@@ -13,7 +14,7 @@ import type { AggregateResponse, AggregateWindowWire, MergeLimits, RawResponse, 
 export function mergeShardBodies(plan: SelectPlan, bodies: readonly ShardBody[], limits: MergeLimits): Row[] {
   const merger = new Merger(plan, limits);
   for (const body of bodies) {
-    const parsed: unknown = JSON.parse(body.text);
+    const parsed = parseShardJson(body.shard, body.text);
     if (body.mode === 'aggregate') merger.addAggregate(body.source, parsed as AggregateResponse);
     else merger.addRaw(body.source, parsed as RawResponse);
   }
@@ -123,8 +124,8 @@ class Merger {
 
   rows(): Row[] {
     this.attributeCounterIncreases();
-    const groups = sortGroups([...this.groups.values()].map((group) => group.tags)).map(
-      (tags) => this.groups.get(tagKey(tags))!,
+    const groups = sortGroups([...this.groups.values()].map((group) => group.tags)).map((tags) =>
+      this.groups.get(tagKey(tags))!,
     );
     // InfluxDB walks the series backwards too when the time order is descending.
     if (this.plan.order === 'desc') groups.reverse();
@@ -292,7 +293,7 @@ class Merger {
  * Groups in InfluxDB's series order: by the values of every tag key present in any group, keys sorted, a missing
  * tag reading as the empty string (so `host=a` comes before `host=a,region=east`).
  */
-export function sortGroups(groups: TagSet[]): TagSet[] {
+function sortGroups(groups: TagSet[]): TagSet[] {
   const keys = [...new Set(groups.flatMap((tags) => Object.keys(tags)))].sort();
   const sortKey = (tags: TagSet) => keys.map((key) => tags[key] ?? '');
   const compare = (a: string[], b: string[]) => {
@@ -305,7 +306,7 @@ export function sortGroups(groups: TagSet[]): TagSet[] {
     .map(({ tags }) => tags);
 }
 
-export const tagKey = (tags: TagSet) =>
+const tagKey = (tags: TagSet) =>
   JSON.stringify(
     Object.keys(tags)
       .sort()
@@ -433,7 +434,7 @@ function evaluate(expression: ColumnExpression, slots: (number | null)[]): numbe
 const finiteOrNull = (value: number | null) => (value !== null && Number.isFinite(value) ? value : null);
 
 /** Applies fill to empty windows in place; returns which windows to keep (fill(none) drops empty ones). */
-export function fillWindows(fill: SelectPlan['fill'], values: (number | null)[][], isEmpty: boolean[]): boolean[] {
+function fillWindows(fill: SelectPlan['fill'], values: (number | null)[][], isEmpty: boolean[]): boolean[] {
   const keep = isEmpty.map((empty) => !empty || fill.kind !== 'none');
   const columns = values[0]?.length ?? 0;
   switch (fill.kind) {

@@ -65,5 +65,14 @@ export async function callShard(call: ShardCall, timeoutMs: number, querySignal:
 const shardFailed = (shard: string, reason: string) =>
   new QueryError(ErrorCode.ShardFailed, `storage shard ${shard} failed: ${reason}`, { shard });
 
+/** A shard's 200 body that is not JSON is the shard's failure, not ours. */
+export function parseShardJson(shard: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw shardFailed(shard, `answered invalid JSON: ${(error as Error).message}`);
+  }
+}
+
 export const isShardError = (error: unknown): error is QueryError =>
   error instanceof QueryError && (error.code === ErrorCode.ShardFailed || error.code === ErrorCode.ShardTimeout);

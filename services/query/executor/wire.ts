@@ -30,6 +30,7 @@ export type Row = Record<string, number | string | null>;
 
 /** What the merge step reads: each shard's response body for one source, unparsed (parsing may run in a worker). */
 export interface ShardBody {
+  shard: string;
   source: number;
   mode: 'aggregate' | 'raw';
   text: string;

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { QueryError, type ErrorCode } from '../errors';
 import type { SelectPlan } from '../planner/plan';
 import type { MergeRunner } from './executor';
-import type { MergeLimits, Row, ShardBody } from './wire';
+import type { MergeLimits, ShardBody } from './wire';
 
 export interface MergeRequest {
   id: number;
@@ -12,13 +12,13 @@ export interface MergeRequest {
 }
 
 export type MergeReply =
-  | { id: number; rows: Row[] }
+  | { id: number; rowsJson: string }
   | { id: number; error: { code?: ErrorCode; message: string; details?: Record<string, unknown> } };
 
 interface Task {
   request: MergeRequest;
   signal: AbortSignal;
-  resolve(rows: Row[]): void;
+  resolve(rowsJson: string): void;
   reject(error: unknown): void;
 }
 
@@ -42,10 +42,10 @@ export class MergePool implements MergeRunner {
     private readonly size: number,
   ) {}
 
-  merge(plan: SelectPlan, bodies: ShardBody[], limits: MergeLimits, signal: AbortSignal): Promise<Row[]> {
+  merge(plan: SelectPlan, bodies: ShardBody[], limits: MergeLimits, signal: AbortSignal): Promise<string> {
     if (this.isClosed) return Promise.reject(new Error('merge pool is closed'));
     signal.throwIfAborted();
-    return new Promise<Row[]>((resolve, reject) => {
+    return new Promise<string>((resolve, reject) => {
       const task: Task = { request: { id: this.nextId++, plan, bodies, limits }, signal, resolve, reject };
       signal.addEventListener('abort', () => this.cancel(task), { once: true });
       this.queue.push(task);
@@ -76,7 +76,7 @@ export class MergePool implements MergeRunner {
       const task = slot.task;
       slot.task = undefined;
       if (task && task.request.id === reply.id) {
-        if ('rows' in reply) task.resolve(reply.rows);
+        if ('rowsJson' in reply) task.resolve(reply.rowsJson);
         else if (reply.error.code)
           task.reject(new QueryError(reply.error.code, reply.error.message, reply.error.details));
         else task.reject(new Error(`merge failed in a worker: ${reply.error.message}`));

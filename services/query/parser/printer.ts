@@ -54,7 +54,7 @@ const PRECEDENCE = { '+': 1, '-': 1, '*': 2, '/': 2 } as const;
 
 const precedenceOf = (expression: Expression) => (expression.kind === 'binary' ? PRECEDENCE[expression.operator] : 3);
 
-export function printExpression(expression: Expression): string {
+function printExpression(expression: Expression): string {
   switch (expression.kind) {
     case 'call': {
       const field = printIdentifier(expression.field);
@@ -169,7 +169,7 @@ const RESERVED = new Set([
   'now',
 ]);
 
-export function printIdentifier(name: string): string {
+function printIdentifier(name: string): string {
   if (/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name) && !RESERVED.has(name.toLowerCase())) return name;
   return `"${name.replace(/[\\"]/g, (char) => '\\' + char)}"`;
 }

@@ -256,7 +256,7 @@ const mentionsTime = (node: Condition): boolean =>
   node.kind === 'time' ||
   ((node.kind === 'and' || node.kind === 'or') && (mentionsTime(node.left) || mentionsTime(node.right)));
 
-export function evaluateTime(value: TimeExpression, now: number): number {
+function evaluateTime(value: TimeExpression, now: number): number {
   const base = value.base.kind === 'now' ? now : value.base.milliseconds;
   return value.offsets.reduce((sum, offset) => sum + offset, base);
 }

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from '../../kit/logger';
 
 /** Reads `{"shards": ["http://...", ...]}`; every problem is named. */
-export function parseShardsFile(text: string, source: string): string[] {
+function parseShardsFile(text: string, source: string): string[] {
   let document: unknown;
   try {
     document = JSON.parse(text);

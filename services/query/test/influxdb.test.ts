@@ -14,7 +14,8 @@ import { startStorageDouble, type StorageDouble } from '../testing/storage-doubl
  * same numbers from both. Skips, saying why, when influxd is not installed.
  */
 const influxd = spawnSync('sh', ['-c', 'command -v influxd']).stdout.toString().trim();
-if (!influxd) process.stdout.write('influxdb comparison skipped: influxd is not installed (apt-get install -y influxdb)\n');
+if (!influxd)
+  process.stdout.write('influxdb comparison skipped: influxd is not installed (apt-get install -y influxdb)\n');
 
 type Row = Record<string, number | string | null>;
 
@@ -47,16 +48,23 @@ type Row = Record<string, number | string | null>;
     );
     influxUrl = `http://127.0.0.1:${httpPort}`;
     influx = await spawnProcess('influxd', influxd, ['-config', config], {
-      waitUntilReady: () => waitFor(async () => (await fetch(`${influxUrl}/ping`)).status === 204 || undefined, 20_000, 'influxd'),
+      waitUntilReady: () =>
+        waitFor(async () => (await fetch(`${influxUrl}/ping`)).status === 204 || undefined, 20_000, 'influxd'),
     });
-    await fetch(`${influxUrl}/query`, { method: 'POST', body: new URLSearchParams({ q: 'CREATE DATABASE metricstream' }) });
+    await fetch(`${influxUrl}/query`, {
+      method: 'POST',
+      body: new URLSearchParams({ q: 'CREATE DATABASE metricstream' }),
+    });
     const lines = points.map((point) => {
       const tags = Object.entries(point.tags)
         .map(([key, value]) => `,${key}=${value}`)
         .join('');
       return `cpu${tags} value=${point.fields.value} ${point.timestamp}`;
     });
-    const written = await fetch(`${influxUrl}/write?db=metricstream&precision=ms`, { method: 'POST', body: lines.join('\n') });
+    const written = await fetch(`${influxUrl}/write?db=metricstream&precision=ms`, {
+      method: 'POST',
+      body: lines.join('\n'),
+    });
     expect(written.status).toBe(204);
     shard = await startStorageDouble(points);
     engine = new QueryEngine({
@@ -85,7 +93,10 @@ type Row = Record<string, number | string | null>;
   const influxRows = async (query: string): Promise<Row[]> => {
     const url = `${influxUrl}/query?db=metricstream&epoch=ms&q=${encodeURIComponent(query)}`;
     const body = (await (await fetch(url)).json()) as {
-      results: { series?: { tags?: Record<string, string>; columns: string[]; values: (number | null)[][] }[]; error?: string }[];
+      results: {
+        series?: { tags?: Record<string, string>; columns: string[]; values: (number | null)[][] }[];
+        error?: string;
+      }[];
     };
     if (body.results[0].error) throw new Error(`influxdb: ${body.results[0].error}`);
     const rows: Row[] = [];

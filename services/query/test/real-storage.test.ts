@@ -40,7 +40,14 @@ describe('query engine over real storage shards', () => {
     for (const name of ['whole', 'left', 'right']) {
       const port = await freePort();
       storages.push(
-        await startService('storage', port, ['--data-dir', path.join(directory, name), '--fsync', 'false']),
+        await startService('storage', port, [
+          '--data-dir',
+          path.join(directory, name),
+          '--fsync',
+          'false',
+          '--maintenance-interval',
+          '1s',
+        ]),
       );
       urls.push(`http://127.0.0.1:${port}`);
     }

@@ -147,7 +147,13 @@ export function addClusterRoutes(
     route(async (req, res) => {
       const body = req.body as { topic?: unknown; partition?: unknown; change?: ConfigChange };
       const change = body?.change;
-      if (typeof body?.topic !== 'string' || typeof body.partition !== 'number' || !change || (change.type !== 'add' && change.type !== 'remove') || typeof change.node !== 'string')
+      if (
+        typeof body?.topic !== 'string' ||
+        typeof body.partition !== 'number' ||
+        !change ||
+        (change.type !== 'add' && change.type !== 'remove') ||
+        typeof change.node !== 'string'
+      )
         throw invalidRequest('expected {"topic", "partition", "change": {"type", "node"}}');
       const partition = node.partition(body.topic, body.partition);
       res.json({ index: await admin.proposeHere(partition, { type: change.type, node: change.node }) });
@@ -165,7 +171,8 @@ export function addClusterRoutes(
     '/v1/cluster/members',
     route(async (req, res) => {
       const body = req.body as { id?: unknown; url?: unknown };
-      if (typeof body?.id !== 'string' || typeof body.url !== 'string') throw invalidRequest('body must be {"id", "url"}');
+      if (typeof body?.id !== 'string' || typeof body.url !== 'string')
+        throw invalidRequest('body must be {"id", "url"}');
       res.json({ id: body.id, ...(await admin.addMember(body.id, body.url.replace(/\/+$/, ''))) });
     }),
   );

@@ -30,7 +30,8 @@ export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0
   let position = start;
   for (; position + 8 <= end; position += 8) {
     const low =
-      (state ^ (bytes[position] | (bytes[position + 1] << 8) | (bytes[position + 2] << 16) | (bytes[position + 3] << 24))) >>>
+      (state ^
+        (bytes[position] | (bytes[position + 1] << 8) | (bytes[position + 2] << 16) | (bytes[position + 3] << 24))) >>>
       0;
     state =
       t7[low & 0xff] ^

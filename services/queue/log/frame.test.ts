@@ -52,7 +52,7 @@ describe('frames', () => {
       fc.property(fc.array(entryArbitrary, { maxLength: 5 }), (entries) => {
         const bytes = encodeFrames(entries);
         const decoded: StoredEntry[] = [];
-        for (let position = 0; position < bytes.length; ) {
+        for (let position = 0; position < bytes.length;) {
           const read = readFrame(bytes, position);
           if (read.kind !== 'frame') throw new Error(`unexpected ${read.kind}`);
           decoded.push(read.entry);
@@ -108,7 +108,13 @@ describe('frames', () => {
   it('leave a cut-off last frame pending, at every cut', () => {
     const entries: StoredEntry[] = [
       { index: 1, term: 1, kind: 'noop', baseOffset: 0, data: new Uint8Array(0) },
-      { index: 2, term: 1, kind: 'normal', baseOffset: 0, data: encodeRecordBatch([{ key: 'k', value: Buffer.from('{"a":1}'), timestamp: 5 }]) },
+      {
+        index: 2,
+        term: 1,
+        kind: 'normal',
+        baseOffset: 0,
+        data: encodeRecordBatch([{ key: 'k', value: Buffer.from('{"a":1}'), timestamp: 5 }]),
+      },
     ];
     const whole = encodeFrames(entries);
     const firstSize = encodeFrames([entries[0]]).length;

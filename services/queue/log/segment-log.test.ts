@@ -21,7 +21,9 @@ const normal = (index: number, term: number, values: string[]): LogEntry => ({
   index,
   term,
   kind: 'normal',
-  data: encodeRecordBatch(values.map((value, position) => ({ key: `k${position}`, value: Buffer.from(value), timestamp: index }))),
+  data: encodeRecordBatch(
+    values.map((value, position) => ({ key: `k${position}`, value: Buffer.from(value), timestamp: index })),
+  ),
 });
 const noop = (index: number, term: number): LogEntry => ({ index, term, kind: 'noop', data: new Uint8Array(0) });
 
@@ -40,12 +42,17 @@ function readAllValues(log: SegmentLog, from = log.startOffset()): string[] {
 }
 
 type Operation =
-  | { kind: 'append'; terms: number; sizes: number[] }
-  | { kind: 'truncate'; back: number }
-  | { kind: 'reopen' };
+  { kind: 'append'; terms: number; sizes: number[] } | { kind: 'truncate'; back: number } | { kind: 'reopen' };
 
 const operationArbitrary: fc.Arbitrary<Operation> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('append' as const), terms: fc.integer({ min: 0, max: 1 }), sizes: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 5 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('append' as const),
+      terms: fc.integer({ min: 0, max: 1 }),
+      sizes: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 5 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('truncate' as const), back: fc.integer({ min: 0, max: 6 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reopen' as const) }) },
 );
@@ -103,7 +110,10 @@ describe('SegmentLog', () => {
     const log = SegmentLog.open(options);
     log.append([noop(1, 1), normal(2, 1, ['"a"', '"b"']), normal(3, 1, ['{"c":3}'])]);
     await log.close();
-    const file = path.join(directory, fs.readdirSync(directory).find((name) => name.endsWith('.log'))!);
+    const file = path.join(
+      directory,
+      fs.readdirSync(directory).find((name) => name.endsWith('.log'))!,
+    );
     const whole = fs.readFileSync(file);
     const lastStart = whole.length - (8 + 25 + normal(3, 1, ['{"c":3}']).data.length);
     for (let cut = lastStart; cut < whole.length; cut++) {
@@ -125,7 +135,10 @@ describe('SegmentLog', () => {
     const log = SegmentLog.open(options);
     log.append([normal(1, 1, ['"a"']), normal(2, 1, ['"b"']), normal(3, 1, ['"c"'])]);
     await log.close();
-    const file = path.join(directory, fs.readdirSync(directory).find((name) => name.endsWith('.log'))!);
+    const file = path.join(
+      directory,
+      fs.readdirSync(directory).find((name) => name.endsWith('.log'))!,
+    );
     const bytes = fs.readFileSync(file);
     const firstSize = 8 + 25 + normal(1, 1, ['"a"']).data.length;
     bytes[firstSize + 20] ^= 0xff;
@@ -144,7 +157,10 @@ describe('SegmentLog', () => {
     const log = SegmentLog.open(options);
     for (let index = 1; index <= 6; index++) log.append([normal(index, 1, [`"value-${index}-padding-padding"`])]);
     await log.close();
-    const files = fs.readdirSync(directory).filter((name) => name.endsWith('.log')).sort();
+    const files = fs
+      .readdirSync(directory)
+      .filter((name) => name.endsWith('.log'))
+      .sort();
     expect(files.length).toBeGreaterThan(2);
     const sealed = path.join(directory, files[0]);
     const size = fs.statSync(sealed).size;
@@ -158,7 +174,10 @@ describe('SegmentLog', () => {
     const log = SegmentLog.open(options);
     log.append([normal(1, 1, ['"a"']), normal(2, 1, ['"b"'])]);
     await log.sync();
-    const file = path.join(directory, fs.readdirSync(directory).find((name) => name.endsWith('.log'))!);
+    const file = path.join(
+      directory,
+      fs.readdirSync(directory).find((name) => name.endsWith('.log'))!,
+    );
     const bytes = fs.readFileSync(file);
     bytes[bytes.length - 2] ^= 1;
     fs.writeFileSync(file, bytes);
@@ -177,7 +196,9 @@ describe('SegmentLog', () => {
     }
     for (let offset = 0; offset < values.length; offset += 7) {
       const read = log.readRecords(offset, 5, Infinity, 200);
-      expect(read.map((record) => record.offset)).toEqual([0, 1, 2, 3, 4].map((step) => offset + step).filter((o) => o < values.length));
+      expect(read.map((record) => record.offset)).toEqual(
+        [0, 1, 2, 3, 4].map((step) => offset + step).filter((o) => o < values.length),
+      );
       expect(read.map((record) => Buffer.from(record.value).toString())).toEqual(values.slice(offset, offset + 5));
     }
     expect(log.readRecords(values.length, 10, Infinity, 200)).toEqual([]);
@@ -192,7 +213,8 @@ describe('SegmentLog', () => {
     let now = 1_000_000;
     const options = { directory, segmentBytes: 200 };
     const log = SegmentLog.open(options, () => now);
-    for (let index = 1; index <= 40; index++) log.append([normal(index, index < 20 ? 1 : 2, [`"${'x'.repeat(30)}${index}"`])]);
+    for (let index = 1; index <= 40; index++)
+      log.append([normal(index, index < 20 ? 1 : 2, [`"${'x'.repeat(30)}${index}"`])]);
     const sizeBefore = log.sizeBytes();
     expect(log.applyRetention({ maxBytes: sizeBefore }, 40)).toBe(0);
     const removed = log.applyRetention({ maxBytes: sizeBefore / 2 }, 40);
@@ -229,7 +251,11 @@ describe('SegmentLog', () => {
     log.append([normal(101, 3, ['"z"'])]);
     await log.close();
     const reopened = SegmentLog.open(options);
-    expect(reopened.readRecords(500, 10, Infinity, 101).map((record) => [record.offset, Buffer.from(record.value).toString()])).toEqual([[500, '"z"']]);
+    expect(
+      reopened
+        .readRecords(500, 10, Infinity, 101)
+        .map((record) => [record.offset, Buffer.from(record.value).toString()]),
+    ).toEqual([[500, '"z"']]);
     await reopened.close();
   });
 });

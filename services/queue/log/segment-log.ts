@@ -150,7 +150,8 @@ export class SegmentLog {
   /** Entries `[lo, hi)`, at least one when the range is not empty, then up to `maxBytes` of data in total. */
   entries(lo: number, hi: number, maxBytes = Infinity): StoredEntry[] {
     if (lo < this.firstIndex()) throw new CompactedError(lo, this.firstIndex());
-    if (hi > this.lastIndex() + 1) throw new RangeError(`entries up to ${hi - 1} past the last index ${this.lastIndex()}`);
+    if (hi > this.lastIndex() + 1)
+      throw new RangeError(`entries up to ${hi - 1} past the last index ${this.lastIndex()}`);
     const result: StoredEntry[] = [];
     let bytes = 0;
     let segmentNumber = this.segmentHoldingIndex(lo);
@@ -204,7 +205,10 @@ export class SegmentLog {
     let bytes = 0;
     let segmentNumber = floorSearch(this.segments, offset, (segment) => segment.firstOffset);
     // Several segments may start at the same offset (runs of no-op entries); the first of them holds the records.
-    while (segmentNumber > 0 && this.segments[segmentNumber - 1].firstOffset === this.segments[segmentNumber].firstOffset)
+    while (
+      segmentNumber > 0 &&
+      this.segments[segmentNumber - 1].firstOffset === this.segments[segmentNumber].firstOffset
+    )
       segmentNumber--;
     if (segmentNumber < 0) segmentNumber = 0;
     let isDone = false;
@@ -271,7 +275,8 @@ export class SegmentLog {
   truncateSuffix(fromIndex: number): void {
     if (fromIndex <= this.start.index) throw new CompactedError(fromIndex, this.firstIndex());
     if (fromIndex > this.lastIndex()) return;
-    while (this.segments.length > 1 && this.segments.at(-1)!.firstIndex >= fromIndex) this.dropSegment(this.segments.length - 1);
+    while (this.segments.length > 1 && this.segments.at(-1)!.firstIndex >= fromIndex)
+      this.dropSegment(this.segments.length - 1);
     const segment = this.segments.at(-1)!;
     let cutPosition = segment.size;
     let lastKept: StoredEntry | undefined;
@@ -315,7 +320,10 @@ export class SegmentLog {
       this.dirtyFds.clear();
       this.isDirectoryDirty = false;
       await Promise.all(
-        fds.map((fd) => new Promise<void>((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())))),
+        fds.map(
+          (fd) =>
+            new Promise<void>((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve()))),
+        ),
       );
       if (isDirectoryDirty) await syncDirectoryAsync(this.options.directory);
     });
@@ -332,7 +340,10 @@ export class SegmentLog {
   async syncAlone(): Promise<void> {
     await this.sync();
     const active = this.segments.at(-1);
-    if (active) await new Promise<void>((resolve, reject) => fs.fdatasync(active.fd, (error) => (error ? reject(error) : resolve())));
+    if (active)
+      await new Promise<void>((resolve, reject) =>
+        fs.fdatasync(active.fd, (error) => (error ? reject(error) : resolve())),
+      );
   }
 
   get hasUnsyncedWrites(): boolean {
@@ -365,7 +376,8 @@ export class SegmentLog {
     // The new start point is written before any file goes, so a crash in between leaves only stale files to ignore.
     let members = this.start.members;
     const applyConfig = this.options.applyConfig ?? ((current: readonly string[]) => [...current]);
-    for (const entry of this.configEntries) if (entry.index <= lastRemoved.lastIndex) members = applyConfig(members, entry.data);
+    for (const entry of this.configEntries)
+      if (entry.index <= lastRemoved.lastIndex) members = applyConfig(members, entry.data);
     this.configEntries = this.configEntries.filter((entry) => entry.index > lastRemoved.lastIndex);
     this.writeStart({
       index: lastRemoved.lastIndex,
@@ -416,7 +428,11 @@ export class SegmentLog {
   }
 
   /** Visits the frames of a segment from `position`, checking each CRC; stops when `visit` returns false. */
-  private scanSegment(segment: Segment, position: number, visit: (entry: StoredEntry, position: number) => boolean): void {
+  private scanSegment(
+    segment: Segment,
+    position: number,
+    visit: (entry: StoredEntry, position: number) => boolean,
+  ): void {
     let buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
     while (position < segment.size) {
       const wanted = Math.min(buffer.length, segment.size - position);
@@ -496,7 +512,8 @@ export class SegmentLog {
     if (segment.lastIndex < segment.firstIndex) segment.firstOffset = entry.baseOffset;
     segment.lastIndex = entry.index;
     segment.nextOffset = entry.baseOffset + recordsIn(entry);
-    if (this.termRuns.length === 0 || this.termRuns.at(-1)!.term !== entry.term) this.termRuns.push({ index: entry.index, term: entry.term });
+    if (this.termRuns.length === 0 || this.termRuns.at(-1)!.term !== entry.term)
+      this.termRuns.push({ index: entry.index, term: entry.term });
     if (entry.kind === 'config') this.configEntries.push({ index: entry.index, data: Buffer.from(entry.data) });
   }
 
@@ -574,7 +591,7 @@ export class SegmentLog {
     const decoder = new FrameDecoder();
     const buffer = Buffer.allocUnsafe(1024 * 1024);
     let damage: { position: number; reason: string; declaredEnd: number } | undefined;
-    for (let position = 0; position < size && !damage; ) {
+    for (let position = 0; position < size && !damage;) {
       const bytesRead = fs.readSync(fd, buffer, 0, Math.min(buffer.length, size - position), position);
       position += bytesRead;
       for (const frame of decoder.push(buffer.subarray(0, bytesRead))) {

@@ -34,7 +34,10 @@ export class ClusterAdmin {
   learnPeer(id: string, url: string): void {
     this.replication.transport.setUrl(id, url);
     fs.mkdirSync(this.dataDir, { recursive: true });
-    writeFileAtomic(path.join(this.dataDir, PEERS_FILE), JSON.stringify(Object.fromEntries(this.replication.transport.knownUrls())));
+    writeFileAtomic(
+      path.join(this.dataDir, PEERS_FILE),
+      JSON.stringify(Object.fromEntries(this.replication.transport.knownUrls())),
+    );
   }
 
   async addMember(id: string, url: string): Promise<{ partitions: number }> {
@@ -58,9 +61,17 @@ export class ClusterAdmin {
     if (from === this.replication.selfId) return { from, remaining: await this.transferAway() };
     const url = this.replication.peerUrl(from);
     if (!url) throw new ApiError(404, 'unknown_peer', `no peer named "${from}"`);
-    const response = await fetch(`${url}/v1/internal/transfer-away`, { method: 'POST', signal: AbortSignal.timeout(this.timeoutMs + 1_000) });
+    const response = await fetch(`${url}/v1/internal/transfer-away`, {
+      method: 'POST',
+      signal: AbortSignal.timeout(this.timeoutMs + 1_000),
+    });
     const body = (await response.json()) as { remaining?: number; error?: { code: string; message: string } };
-    if (!response.ok) throw new ApiError(response.status, body.error?.code ?? 'transfer_failed', body.error?.message ?? 'transfer failed');
+    if (!response.ok)
+      throw new ApiError(
+        response.status,
+        body.error?.code ?? 'transfer_failed',
+        body.error?.message ?? 'transfer failed',
+      );
     return { from, remaining: body.remaining ?? 0 };
   }
 
@@ -124,7 +135,8 @@ export class ClusterAdmin {
           });
           const body = (await response.json()) as { error?: { code: string; message: string } };
           if (response.ok) return;
-          if (response.status === 400) throw new ApiError(400, body.error?.code ?? 'invalid_config_change', body.error?.message ?? '');
+          if (response.status === 400)
+            throw new ApiError(400, body.error?.code ?? 'invalid_config_change', body.error?.message ?? '');
           problem = body.error?.message ?? `leader answered ${response.status}`;
         }
       } catch (error) {

@@ -79,7 +79,7 @@ export class CatchUpStager {
     length.writeUInt32LE(header.length, 0);
     res.writeHead(200, { 'content-type': 'application/octet-stream' });
     res.write(Buffer.concat([length, header]));
-    for (let next = log.firstIndex(); next <= upTo; ) {
+    for (let next = log.firstIndex(); next <= upTo;) {
       const entries = log.entries(next, upTo + 1, CHUNK_BYTES);
       if (!res.write(encodeFrames(entries))) await new Promise((resolve) => res.once('drain', resolve));
       next = entries.at(-1)!.index + 1;
@@ -94,7 +94,10 @@ export class CatchUpStager {
     this.pull(partition, notice)
       .then(() => stepper.stepCatchUpMessage(partition, notice.message))
       .catch((error: unknown) =>
-        this.logger.warn('catch-up failed; the leader will retry', { partition: partition.key, error: (error as Error).message }),
+        this.logger.warn('catch-up failed; the leader will retry', {
+          partition: partition.key,
+          error: (error as Error).message,
+        }),
       )
       .finally(() => this.inProgress.delete(partition.key));
   }

@@ -32,6 +32,8 @@ export class ConsumerOffsets {
 
   offsets(group: string, topic: string): Record<string, number> {
     const partitions = this.byGroup.get(group)?.get(topic);
-    return Object.fromEntries([...(partitions ?? [])].sort(([a], [b]) => a - b).map(([partition, offset]) => [String(partition), offset]));
+    return Object.fromEntries(
+      [...(partitions ?? [])].sort(([a], [b]) => a - b).map(([partition, offset]) => [String(partition), offset]),
+    );
   }
 }

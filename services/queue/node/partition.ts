@@ -82,7 +82,8 @@ export class Partition {
       if (proposal) {
         this.pending.delete(entry.index);
         if (proposal.term === entry.term) proposal.resolve(baseOffset);
-        else proposal.reject(new ProposalDroppedError(`${this.key}: entry ${entry.index} was replaced by a new leader`));
+        else
+          proposal.reject(new ProposalDroppedError(`${this.key}: entry ${entry.index} was replaced by a new leader`));
       }
     }
     if (hasNewRecords) this.wakeWaiters();

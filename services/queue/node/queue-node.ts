@@ -1,14 +1,7 @@
 import path from 'node:path';
 import { ApiError } from '../../kit/errors';
 import type { Logger } from '../../kit/logger';
-import {
-  CompactedError,
-  noQuorum,
-  notLeader,
-  offsetOutOfRange,
-  unknownPartition,
-  unknownTopic,
-} from '../errors';
+import { CompactedError, noQuorum, notLeader, offsetOutOfRange, unknownPartition, unknownTopic } from '../errors';
 import { renderAppendBody, renderConsumeBody } from '../api/render';
 import type { CommitRequest, ConsumeRequest, ProduceRecord } from '../api/requests';
 import { encodeRecordBatch, type QueueRecord } from '../log/record-batch';
@@ -41,7 +34,11 @@ export interface QueueNodeOptions {
 
 export interface ClusterView {
   peers: PeerInfo[];
-  partitions: Array<{ topic: string; partition: number; commit_index: number } & Omit<PartitionStatus, 'members'> & { members: string[] }>;
+  partitions: Array<
+    { topic: string; partition: number; commit_index: number } & Omit<PartitionStatus, 'members'> & {
+        members: string[];
+      }
+  >;
 }
 
 const RETRY_MS = 25;
@@ -69,7 +66,11 @@ export class QueueNode {
           applyConfig: options.applyConfig,
         });
         if (log.recovery.truncatedBytes > 0)
-          options.logger.warn('cut a torn tail from the log', { topic: topic.name, partition: number, bytes: log.recovery.truncatedBytes });
+          options.logger.warn('cut a torn tail from the log', {
+            topic: topic.name,
+            partition: number,
+            bytes: log.recovery.truncatedBytes,
+          });
         const isOffsets = topic.name === OFFSETS_TOPIC;
         const partition = new Partition(
           topic.name,
@@ -110,7 +111,10 @@ export class QueueNode {
   }
 
   /** Produces records; answers each record's `{partition, offset}` in request order once all are committed. */
-  async produce(topicName: string, records: readonly ProduceRecord[]): Promise<Array<{ partition: number; offset: number }>> {
+  async produce(
+    topicName: string,
+    records: readonly ProduceRecord[],
+  ): Promise<Array<{ partition: number; offset: number }>> {
     const topic = this.topic(topicName);
     if (topic.isInternal) throw unknownTopic(topicName);
     const deadline = this.now() + this.options.requestTimeoutMs;
@@ -141,7 +145,11 @@ export class QueueNode {
     const timestamp = this.now();
     const batch: QueueRecord[] = records.map((record) => ({ key: record.key, value: record.value, timestamp }));
     const started = process.hrtime.bigint();
-    const baseOffset = await this.replication.propose(partition, encodeRecordBatch(batch), Math.max(1, deadline - this.now()));
+    const baseOffset = await this.replication.propose(
+      partition,
+      encodeRecordBatch(batch),
+      Math.max(1, deadline - this.now()),
+    );
     this.options.metrics.commitLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return baseOffset;
   }
@@ -165,7 +173,7 @@ export class QueueNode {
         });
         const body = await response.text();
         if (response.ok) return body;
-        if (response.status < 500) throw Object.assign(new ApiError(response.status, 'forwarded', body), { forwardedBody: body });
+        if (response.status < 500) throw relayedError(response.status, body);
       } catch (error) {
         if (error instanceof ApiError) throw error;
         // The leader is unreachable: this peer's committed prefix is still correct to serve.
@@ -240,7 +248,11 @@ export class QueueNode {
    * Appends on whichever peer leads the partition, retrying through elections and leader moves until the deadline;
    * then answers 503 `no_quorum` (never a hang).
    */
-  private async appendAnywhere(partition: Partition, records: readonly ProduceRecord[], deadline: number): Promise<number> {
+  private async appendAnywhere(
+    partition: Partition,
+    records: readonly ProduceRecord[],
+    deadline: number,
+  ): Promise<number> {
     let lastProblem = 'no leader elected';
     while (this.now() < deadline) {
       const leader = this.replication.leaderOf(partition);
@@ -267,7 +279,12 @@ export class QueueNode {
     throw noQuorum(`${partition.key}: not committed within ${this.options.requestTimeoutMs} ms (${lastProblem})`);
   }
 
-  private async forwardAppend(url: string, partition: Partition, records: readonly ProduceRecord[], deadline: number): Promise<number> {
+  private async forwardAppend(
+    url: string,
+    partition: Partition,
+    records: readonly ProduceRecord[],
+    deadline: number,
+  ): Promise<number> {
     const response = await fetch(`${url}/v1/internal/append`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-metricstream-deadline': String(deadline) },
@@ -276,14 +293,30 @@ export class QueueNode {
     });
     const body = (await response.json()) as { base_offset?: number; error?: { code: string; message: string } };
     if (response.ok && typeof body.base_offset === 'number') return body.base_offset;
-    throw new ApiError(response.status, body.error?.code ?? 'forward_failed', body.error?.message ?? `leader answered ${response.status}`);
+    throw new ApiError(
+      response.status,
+      body.error?.code ?? 'forward_failed',
+      body.error?.message ?? `leader answered ${response.status}`,
+    );
+  }
+}
+
+/** The leader's 4xx answer, passed on to the client as it was. */
+function relayedError(status: number, body: string): ApiError {
+  try {
+    const { code, message, ...details } = (JSON.parse(body) as { error: { code: string; message: string } }).error;
+    return new ApiError(status, code, message, details);
+  } catch {
+    return new ApiError(status, 'invalid_request', body);
   }
 }
 
 /** An ambiguous failure (the batch may or may not commit) becomes 503 `no_quorum`; API errors pass through. */
 function asAnswer(error: unknown, partition: Partition): unknown {
   if (error instanceof ApiError) return error;
-  return noQuorum(`${partition.key}: the outcome is unknown (${(error as Error).message}); the batch may have been written`);
+  return noQuorum(
+    `${partition.key}: the outcome is unknown (${(error as Error).message}); the batch may have been written`,
+  );
 }
 
 /** Answers that prove nothing was appended: the only ones safe to retry (a retry must never write a record twice). */

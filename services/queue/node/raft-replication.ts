@@ -4,7 +4,12 @@ import type { Logger } from '../../kit/logger';
 import { noQuorum, notLeader } from '../errors';
 import type { GroupCommitter } from '../log/group-commit';
 import { writeHardStateAsync, type HardState } from '../log/hard-state';
-import { ConfigChangePendingError, InvalidConfigChangeError, LeadershipTransferError, NotLeaderError } from '../raft/errors';
+import {
+  ConfigChangePendingError,
+  InvalidConfigChangeError,
+  LeadershipTransferError,
+  NotLeaderError,
+} from '../raft/errors';
 import { RaftNode } from '../raft/raft';
 import type { InitialState, RaftStorage } from '../raft/storage';
 import type { ConfigChange, Entry, Ready, Role, SnapshotMetadata } from '../raft/types';
@@ -197,8 +202,12 @@ export class RaftReplication implements Replication {
     for (const group of this.groups.values()) {
       const status = group.raft.status();
       if (status.role !== 'leader') continue;
-      const candidates = status.members.filter((member) => member !== this.selfId && this.transport.isReachable(member));
-      const target = candidates.sort((a, b) => (status.progress?.[b]?.match ?? 0) - (status.progress?.[a]?.match ?? 0))[0];
+      const candidates = status.members.filter(
+        (member) => member !== this.selfId && this.transport.isReachable(member),
+      );
+      const target = candidates.sort(
+        (a, b) => (status.progress?.[b]?.match ?? 0) - (status.progress?.[a]?.match ?? 0),
+      )[0];
       if (!target) continue;
       group.raft.transferLeadership(target);
       started++;
@@ -240,10 +249,12 @@ export class RaftReplication implements Replication {
     this.isClosed = true;
     clearInterval(this.ticker);
     clearInterval(this.housekeeping);
-    while ([...this.groups.values()].some((group) => group.isPersisting)) await new Promise((resolve) => setTimeout(resolve, 5));
+    while ([...this.groups.values()].some((group) => group.isPersisting))
+      await new Promise((resolve) => setTimeout(resolve, 5));
     await this.flushHardStates();
     this.transport.close();
-    for (const group of this.groups.values()) group.partition.failPending(new ApiError(503, 'shutting_down', 'the peer is shutting down'));
+    for (const group of this.groups.values())
+      group.partition.failPending(new ApiError(503, 'shutting_down', 'the peer is shutting down'));
   }
 
   // ---- the loop ----
@@ -259,7 +270,11 @@ export class RaftReplication implements Replication {
     this.scheduleProcess();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => partition.forget(position.index, noQuorum(`${partition.key}: entry ${position.index} not committed within ${timeoutMs} ms`)),
+        () =>
+          partition.forget(
+            position.index,
+            noQuorum(`${partition.key}: entry ${position.index} not committed within ${timeoutMs} ms`),
+          ),
         timeoutMs,
       );
       partition.track({
@@ -279,9 +294,12 @@ export class RaftReplication implements Replication {
 
   private asApiError(error: unknown, partition: Partition): unknown {
     if (error instanceof NotLeaderError) return notLeader(`${partition.key}: ${error.message}`);
-    if (error instanceof LeadershipTransferError) return new ApiError(503, 'leadership_transfer', `${partition.key}: ${error.message}`);
-    if (error instanceof ConfigChangePendingError) return new ApiError(409, 'config_change_pending', `${partition.key}: ${error.message}`);
-    if (error instanceof InvalidConfigChangeError) return new ApiError(400, 'invalid_config_change', `${partition.key}: ${error.message}`);
+    if (error instanceof LeadershipTransferError)
+      return new ApiError(503, 'leadership_transfer', `${partition.key}: ${error.message}`);
+    if (error instanceof ConfigChangePendingError)
+      return new ApiError(409, 'config_change_pending', `${partition.key}: ${error.message}`);
+    if (error instanceof InvalidConfigChangeError)
+      return new ApiError(400, 'invalid_config_change', `${partition.key}: ${error.message}`);
     return error;
   }
 
@@ -370,8 +388,12 @@ export class RaftReplication implements Replication {
    */
   private persistHardState(group: Group, hardState: HardState): Promise<void> | undefined {
     group.latestHardState = { ...hardState };
-    if (hardState.term === group.durableHardState.term && hardState.vote === group.durableHardState.vote) return undefined;
-    return this.writeHardState(group, { ...hardState, commit: Math.min(hardState.commit, group.partition.commitIndex) });
+    if (hardState.term === group.durableHardState.term && hardState.vote === group.durableHardState.vote)
+      return undefined;
+    return this.writeHardState(group, {
+      ...hardState,
+      commit: Math.min(hardState.commit, group.partition.commitIndex),
+    });
   }
 
   private writeHardState(group: Group, hardState: HardState): Promise<void> {
@@ -386,10 +408,13 @@ export class RaftReplication implements Replication {
     const writes: Array<Promise<void>> = [];
     for (const group of this.groups.values()) {
       const commit = Math.min(group.latestHardState.commit, group.partition.commitIndex);
-      if (commit === group.durableHardState.commit && group.latestHardState.term === group.durableHardState.term) continue;
+      if (commit === group.durableHardState.commit && group.latestHardState.term === group.durableHardState.term)
+        continue;
       writes.push(this.writeHardState(group, { ...group.latestHardState, commit }));
     }
-    return Promise.all(writes).catch((error: unknown) => this.options.logger.error('hard state write failed', { error }));
+    return Promise.all(writes).catch((error: unknown) =>
+      this.options.logger.error('hard state write failed', { error }),
+    );
   }
 
   private installCatchUp(group: Group, snapshot: SnapshotMetadata): void {

@@ -20,7 +20,13 @@ const message: fc.Arbitrary<Message> = fc.oneof(
     entries: fc.array(entry, { maxLength: 4 }),
     commit: fc.nat(),
   }),
-  fc.record({ type: fc.constant('heartbeat' as const), from: fc.string(), to: fc.string(), term: fc.nat(), commit: fc.nat() }),
+  fc.record({
+    type: fc.constant('heartbeat' as const),
+    from: fc.string(),
+    to: fc.string(),
+    term: fc.nat(),
+    commit: fc.nat(),
+  }),
 );
 
 const plain = (value: unknown) =>
@@ -44,7 +50,21 @@ describe('peer wire batches', () => {
     const body = encodeBatch({
       from: 'q0',
       url: 'u',
-      messages: [{ group: 'g', message: { type: 'append', from: 'a', to: 'b', term: 1, prevIndex: 0, prevTerm: 0, commit: 0, entries: [{ index: 1, term: 1, kind: 'normal', data: new Uint8Array([1, 2, 3]) }] } }],
+      messages: [
+        {
+          group: 'g',
+          message: {
+            type: 'append',
+            from: 'a',
+            to: 'b',
+            term: 1,
+            prevIndex: 0,
+            prevTerm: 0,
+            commit: 0,
+            entries: [{ index: 1, term: 1, kind: 'normal', data: new Uint8Array([1, 2, 3]) }],
+          },
+        },
+      ],
     });
     for (let cut = 0; cut < body.length; cut++) expect(() => decodeBatch(body.subarray(0, cut))).toThrow(WireError);
     expect(() => decodeBatch(Buffer.concat([body, Buffer.from([0])]))).toThrow(WireError);

@@ -285,6 +285,20 @@ export class RaftNode {
     if (lastCommitted !== undefined) this.log.appliedTo(lastCommitted.index);
   }
 
+  /** The role, without building a whole status (the node asks this on every request it may have to forward). */
+  get currentRole(): Role {
+    return this.role;
+  }
+
+  get currentTerm(): number {
+    return this.term;
+  }
+
+  /** The leader this peer knows of, possibly itself. */
+  get currentLeader(): NodeId | null {
+    return this.leader;
+  }
+
   status(): Status {
     const status: Status = {
       id: this.id,
@@ -860,15 +874,19 @@ export class RaftNode {
   private appendToLog(entries: Entry[]): void {
     if (entries.length === 0) return;
     const first = entries[0].index;
-    const configCount = this.configs.length;
-    while (this.configs.length > 1 && this.configs[this.configs.length - 1].index >= first) this.configs.pop();
+    let isMembershipChanged = false;
+    // A truncated Config entry takes its membership with it (changes take effect when appended, not committed).
+    while (this.configs.length > 1 && this.configs[this.configs.length - 1].index >= first) {
+      this.configs.pop();
+      isMembershipChanged = true;
+    }
     this.log.append(entries);
     for (const entry of entries) {
-      if (entry.kind === EntryKind.Config) this.pushConfig(entry);
+      if (entry.kind !== EntryKind.Config) continue;
+      this.pushConfig(entry);
+      isMembershipChanged = true;
     }
-    if (this.configs.length !== configCount || entries.some((entry) => entry.kind === EntryKind.Config)) {
-      this.onMembersChanged();
-    }
+    if (isMembershipChanged) this.onMembersChanged();
   }
 
   private pushConfig(entry: Entry): void {

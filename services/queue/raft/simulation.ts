@@ -119,11 +119,14 @@ interface InFlight {
 }
 
 const TRACE_LENGTH = 300;
-const textDecoder = new TextDecoder();
-const textEncoder = new TextEncoder();
 
-function digest(entry: Entry): string {
-  return `${entry.term}:${describeEntry(entry)}`;
+/** Simulated payloads are ASCII; byte-wise conversion is much cheaper than TextDecoder inside jest's sandbox. */
+function asciiText(data: Uint8Array): string {
+  return String.fromCharCode(...data);
+}
+
+function asciiBytes(text: string): Uint8Array {
+  return Uint8Array.from(text, (character) => character.charCodeAt(0));
 }
 
 class Simulation {
@@ -148,6 +151,8 @@ class Simulation {
   /** Leader completeness is checked once per leader term. */
   private readonly checkedLeaderTerms = new Set<number>();
   private readonly acknowledged = new Map<string, number>();
+  /** Entries travel between peers as shared objects, so each is described once. */
+  private readonly digests = new WeakMap<Entry, string>();
   private readonly stats = { elections: 0, crashes: 0, catchUps: 0, configChanges: 0, transfers: 0 };
 
   constructor(
@@ -235,11 +240,22 @@ class Simulation {
       this.partition = null;
       this.note('partition heals');
     }
-    if (this.random() < options.crashRate) this.crashPeer();
-    if (this.partition === null && this.random() < options.partitionRate) this.startPartition();
-    if (this.random() < options.compactRate) this.compactPeer();
-    if (this.random() < options.transferRate) this.transferLeadership();
-    if (this.random() < options.membershipRate) this.changeMembership();
+    // One draw picks at most one fault per time unit; the rates are small enough that this changes little.
+    let draw = this.random();
+    const faults: [number, () => void][] = [
+      [options.crashRate, () => this.crashPeer()],
+      [options.partitionRate, () => this.startPartition()],
+      [options.compactRate, () => this.compactPeer()],
+      [options.transferRate, () => this.transferLeadership()],
+      [options.membershipRate, () => this.changeMembership()],
+    ];
+    for (const [rate, inject] of faults) {
+      if (draw < rate) {
+        inject();
+        return;
+      }
+      draw -= rate;
+    }
   }
 
   private crashPeer(): void {
@@ -269,6 +285,7 @@ class Simulation {
   }
 
   private startPartition(): void {
+    if (this.partition !== null) return;
     const ids = [...this.peers.keys()];
     const groups = new Set(ids.filter(() => this.random() < 0.5));
     this.partition = { groups, healAt: this.now + 10 + Math.floor(this.random() * 80) };
@@ -325,7 +342,7 @@ class Simulation {
     if (leader?.raft == null) return;
     const text = `p${this.nextProposal++}`;
     try {
-      const position = leader.raft.propose(textEncoder.encode(text));
+      const position = leader.raft.propose(asciiBytes(text));
       leader.proposals.set(`${position.index}/${position.term}`, text);
     } catch (error) {
       if (!(error instanceof Error && 'code' in error)) throw error;
@@ -335,8 +352,9 @@ class Simulation {
   // ---- the network ---------------------------------------------------------------------------------------
 
   private send(message: Message, stream?: InFlight['stream']): void {
-    if (this.isFaulty && stream === undefined && this.random() < this.options.dropRate) return;
-    const copies = this.isFaulty && this.random() < this.options.duplicateRate ? 2 : 1;
+    const { dropRate, duplicateRate } = this.options;
+    if (this.isFaulty && stream === undefined && dropRate > 0 && this.random() < dropRate) return;
+    const copies = this.isFaulty && duplicateRate > 0 && this.random() < duplicateRate ? 2 : 1;
     for (let copy = 0; copy < copies; copy++) {
       const delay = 1 + Math.floor(this.random() * this.options.maxDelay) + (stream === undefined ? 0 : 5);
       const deliverAt = this.now + delay;
@@ -407,10 +425,10 @@ class Simulation {
       this.checkLogMatching(peer, ready.entries);
     }
     if (ready.hardState !== null) peer.storage.setHardState(ready.hardState);
-    const status = raft.status();
-    if (status.role === 'leader') this.checkLeaderCompleteness(peer, status.term);
+    const term = raft.currentTerm;
+    if (raft.currentRole === 'leader') this.checkLeaderCompleteness(peer, term);
     for (const message of ready.messages) this.send(message);
-    for (const entry of ready.committed) this.apply(peer, entry, status.term);
+    for (const entry of ready.committed) this.apply(peer, entry, term);
     // A node streams from its log; here the applied prefix stands for it, so stream once this Ready is applied.
     for (const request of ready.needsCatchUp) this.streamCatchUp(peer, request.message);
     raft.advance(ready);
@@ -448,7 +466,7 @@ class Simulation {
     if (entry.index !== peer.applied.length + 1) {
       throw new InvariantViolation(`${peer.id} applies ${entry.index} after ${peer.applied.length}`);
     }
-    const entryDigest = digest(entry);
+    const entryDigest = this.digest(entry);
     peer.applied.push(entryDigest);
     this.recordCommitted(peer, entry.index, entryDigest, term);
     if (entry.kind === EntryKind.Config) this.retireIfRemoved(decodeConfigChange(entry.data));
@@ -456,7 +474,7 @@ class Simulation {
     const proposal = peer.proposals.get(key);
     if (proposal !== undefined) {
       peer.proposals.delete(key);
-      if (textDecoder.decode(entry.data) !== proposal) {
+      if (asciiText(entry.data) !== proposal) {
         throw new InvariantViolation(`${peer.id} proposed ${proposal} at ${key} but committed ${describeEntry(entry)}`);
       }
       this.acknowledged.set(proposal, entry.index);
@@ -484,19 +502,19 @@ class Simulation {
     let leader: SimulatedPeer | undefined;
     let leaderTerm = -1;
     for (const peer of this.peers.values()) {
-      const status = peer.raft?.status();
-      if (status?.role !== 'leader') continue;
-      if (status.term > leaderTerm) {
+      if (peer.raft?.currentRole !== 'leader') continue;
+      const term = peer.raft.currentTerm;
+      if (term > leaderTerm) {
         leader = peer;
-        leaderTerm = status.term;
+        leaderTerm = term;
       }
-      const known = this.leaderOfTerm.get(status.term);
+      const known = this.leaderOfTerm.get(term);
       if (known === undefined) {
-        this.leaderOfTerm.set(status.term, peer.id);
+        this.leaderOfTerm.set(term, peer.id);
         this.stats.elections++;
-        this.note(`${peer.id} leads term ${status.term}`);
+        this.note(`${peer.id} leads term ${term}`);
       } else if (known !== peer.id) {
-        throw new InvariantViolation(`election safety: ${known} and ${peer.id} both lead term ${status.term}`);
+        throw new InvariantViolation(`election safety: ${known} and ${peer.id} both lead term ${term}`);
       }
     }
     this.knownLeader = leader;
@@ -510,7 +528,7 @@ class Simulation {
     for (const entry of entries) {
       const key = `${entry.index}/${entry.term}`;
       const previousTerm = peer.storage.term(entry.index - 1);
-      const seen = { digest: digest(entry), previousTerm };
+      const seen = { digest: this.digest(entry), previousTerm };
       const known = this.entryAt.get(key);
       if (known === undefined) {
         this.entryAt.set(key, seen);
@@ -532,7 +550,7 @@ class Simulation {
       const index = position + 1;
       if (committed.knownInTerm >= term || index < storage.firstIndex()) return;
       const stored = index <= storage.lastIndex() ? storage.entries(index, index + 1, Infinity)[0] : undefined;
-      if (stored === undefined || digest(stored) !== committed.digest) {
+      if (stored === undefined || this.digest(stored) !== committed.digest) {
         throw new InvariantViolation(
           `leader completeness: ${leader.id} leads term ${term} without committed ${index} (${committed.digest})`,
         );
@@ -571,6 +589,15 @@ class Simulation {
   }
 
   // ---- helpers -------------------------------------------------------------------------------------------
+
+  private digest(entry: Entry): string {
+    let text = this.digests.get(entry);
+    if (text === undefined) {
+      text = `${entry.index}/${entry.term} ${entry.kind} ${asciiText(entry.data)}`;
+      this.digests.set(entry, text);
+    }
+    return text;
+  }
 
   private addPeer(id: NodeId, storage: MemoryStorage): void {
     this.peers.set(id, {
@@ -612,7 +639,7 @@ class Simulation {
   /** The running leader of the highest term, if it still leads. */
   private currentLeader(): SimulatedPeer | undefined {
     const leader = this.knownLeader;
-    return leader?.raft?.status().role === 'leader' ? leader : undefined;
+    return leader?.raft?.currentRole === 'leader' ? leader : undefined;
   }
 
   private note(line: string): void {

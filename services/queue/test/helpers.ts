@@ -15,8 +15,9 @@ export class TcpProxy {
 
   static async start(targetPort: number): Promise<TcpProxy> {
     const port = await freePort();
-    let proxy: TcpProxy | undefined;
+    const holder: { proxy?: TcpProxy } = {};
     const server = net.createServer((client) => {
+      const proxy = holder.proxy;
       if (!proxy || proxy.isCut) {
         client.destroy();
         return;
@@ -24,7 +25,7 @@ export class TcpProxy {
       const upstream = net.connect(targetPort, '127.0.0.1');
       for (const socket of [client, upstream]) {
         proxy.sockets.add(socket);
-        socket.on('close', () => proxy?.sockets.delete(socket));
+        socket.on('close', () => proxy.sockets.delete(socket));
         socket.on('error', () => {
           client.destroy();
           upstream.destroy();
@@ -34,8 +35,8 @@ export class TcpProxy {
       upstream.pipe(client);
     });
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    proxy = new TcpProxy(server, port);
-    return proxy;
+    holder.proxy = new TcpProxy(server, port);
+    return holder.proxy;
   }
 
   cut(): void {
@@ -84,7 +85,9 @@ export class Cluster {
     const peers: Peer[] = ids.map((id, number) => {
       const peerList = ids
         .map((other) =>
-          other === id ? `${id}=http://127.0.0.1:${ports[number]}` : `${other}=http://127.0.0.1:${proxies.get(`${id}>${other}`)!.port}`,
+          other === id
+            ? `${id}=http://127.0.0.1:${ports[number]}`
+            : `${other}=http://127.0.0.1:${proxies.get(`${id}>${other}`)!.port}`,
         )
         .join(',');
       return {
@@ -127,7 +130,9 @@ export class Cluster {
 
   async waitReady(peers = this.peers, timeoutMs = 20_000): Promise<void> {
     await Promise.all(
-      peers.map((peer) => waitFor(async () => (await fetch(`${peer.url}/readyz`)).ok || undefined, timeoutMs, `${peer.id} ready`)),
+      peers.map((peer) =>
+        waitFor(async () => (await fetch(`${peer.url}/readyz`)).ok || undefined, timeoutMs, `${peer.id} ready`),
+      ),
     );
   }
 }
@@ -138,13 +143,20 @@ export async function getJson<T>(url: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-export async function postJson(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+export async function postJson(
+  url: string,
+  body: unknown,
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown>, headers: response.headers };
+  return {
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown>,
+    headers: response.headers,
+  };
 }
 
 export interface Message {
@@ -154,13 +166,19 @@ export interface Message {
   timestamp: number;
 }
 
-/** Every committed message of one partition on one peer (served from that peer's own log). */
+/** Every retained committed message of one partition on one peer (served from that peer's own log). */
 export async function readPartition(url: string, partition: number, topic = 'metrics.inbound'): Promise<Message[]> {
   const messages: Message[] = [];
-  for (let offset = 0; ; ) {
-    const page = await getJson<{ messages: Message[]; next_offset: number }>(
+  for (let offset = 0; ;) {
+    const response = await fetch(
       `${url}/consume?topic=${topic}&partition=${partition}&offset=${offset}&count=10000&local=1`,
     );
+    if (response.status === 400 && messages.length === 0) {
+      offset = ((await response.json()) as { error: { earliest_offset: number } }).error.earliest_offset;
+      continue;
+    }
+    if (!response.ok) throw new Error(`consume answered ${response.status}: ${await response.text()}`);
+    const page = (await response.json()) as { messages: Message[]; next_offset: number };
     messages.push(...page.messages);
     if (page.messages.length === 0) return messages;
     offset = page.next_offset;

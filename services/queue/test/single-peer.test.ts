@@ -35,9 +35,13 @@ describe('queue, one peer', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('produces to the key\'s partition and consumes in order', async () => {
+  it("produces to the key's partition and consumes in order", async () => {
     const partition = partitionOf('client_123', 12);
-    const first = await postJson(`${url}/produce`, { topic: 'metrics.inbound', key: 'client_123', value: { cpu: 75.5 } });
+    const first = await postJson(`${url}/produce`, {
+      topic: 'metrics.inbound',
+      key: 'client_123',
+      value: { cpu: 75.5 },
+    });
     expect(first.status).toBe(200);
     expect(first.body).toEqual({ partition, offset: 0 });
     const batch = await postJson(`${url}/v1/produce`, {
@@ -52,9 +56,10 @@ describe('queue, one peer', () => {
       { partition, offset: 2 },
       { partition: partitionOf('other', 12), offset: partitionOf('other', 12) === partition ? 3 : 0 },
     ]);
-    const page = await getJson<{ messages: Array<{ offset: number; key: string; value: unknown; timestamp: number }>; next_offset: number }>(
-      `${url}/consume?partition=${partition}&offset=1&count=2`,
-    );
+    const page = await getJson<{
+      messages: Array<{ offset: number; key: string; value: unknown; timestamp: number }>;
+      next_offset: number;
+    }>(`${url}/consume?partition=${partition}&offset=1&count=2`);
     expect(page.messages.map((message) => [message.offset, message.key, message.value])).toEqual([
       [1, 'client_123', 1],
       [2, 'client_123', 'two'],
@@ -83,7 +88,12 @@ describe('queue, one peer', () => {
   });
 
   it('stores consumer offsets', async () => {
-    const commit = await postJson(`${url}/commit`, { group: 'storage-0', topic: 'metrics.inbound', partition: 3, offset: 12 });
+    const commit = await postJson(`${url}/commit`, {
+      group: 'storage-0',
+      topic: 'metrics.inbound',
+      partition: 3,
+      offset: 12,
+    });
     expect(commit).toMatchObject({ status: 200, body: { ok: true } });
     await postJson(`${url}/commit`, { group: 'storage-0', topic: 'metrics.inbound', partition: 5, offset: 7 });
     await postJson(`${url}/commit`, { group: 'storage-0', topic: 'metrics.inbound', partition: 3, offset: 20 });
@@ -102,7 +112,9 @@ describe('queue, one peer', () => {
         { name: 'events', partitions: 2 },
       ],
     });
-    const cluster = await getJson<{ peers: unknown[]; partitions: Array<{ leader: string; members: string[] }> }>(`${url}/cluster`);
+    const cluster = await getJson<{ peers: unknown[]; partitions: Array<{ leader: string; members: string[] }> }>(
+      `${url}/cluster`,
+    );
     expect(cluster.peers).toEqual([{ id: 'q0', url, reachable: true }]);
     expect(cluster.partitions).toHaveLength(15);
     expect(cluster.partitions.every((partition) => partition.leader === 'q0')).toBe(true);
@@ -121,7 +133,11 @@ describe('queue, one peer', () => {
     await expectError(post('/produce', '[1]'), 400, 'invalid_request');
     await expectError(post('/produce', JSON.stringify({ key: 'a', value: 'x'.repeat(2000) })), 413, 'value_too_large');
     await expectError(post('/produce', JSON.stringify({ topic: 'nope', key: 'a', value: 1 })), 404, 'unknown_topic');
-    await expectError(post('/produce', JSON.stringify({ topic: '__consumer_offsets', key: 'a', value: 1 })), 404, 'unknown_topic');
+    await expectError(
+      post('/produce', JSON.stringify({ topic: '__consumer_offsets', key: 'a', value: 1 })),
+      404,
+      'unknown_topic',
+    );
     await expectError(post('/v1/produce', JSON.stringify({ records: [] })), 400, 'invalid_request');
     await expectError(post('/v1/produce', 'x'.repeat(17 * 1024 * 1024)), 413, 'payload_too_large');
     await expectError(fetch(`${url}/consume?partition=3&offset=-1`), 400, 'invalid_request');
@@ -131,8 +147,16 @@ describe('queue, one peer', () => {
     await expectError(fetch(`${url}/consume?partition=x&offset=0`), 400, 'invalid_request');
     await expectError(fetch(`${url}/consume?partition=12&offset=0`), 404, 'unknown_partition');
     await expectError(fetch(`${url}/consume?topic=nope&partition=0&offset=0`), 404, 'unknown_topic');
-    await expectError(post('/commit', JSON.stringify({ group: 'g', partition: -1, offset: 0 })), 400, 'invalid_request');
-    await expectError(post('/commit', JSON.stringify({ group: 'g', partition: 99, offset: 0 })), 404, 'unknown_partition');
+    await expectError(
+      post('/commit', JSON.stringify({ group: 'g', partition: -1, offset: 0 })),
+      400,
+      'invalid_request',
+    );
+    await expectError(
+      post('/commit', JSON.stringify({ group: 'g', partition: 99, offset: 0 })),
+      404,
+      'unknown_partition',
+    );
     await expectError(fetch(`${url}/offsets?topic=metrics.inbound`), 400, 'invalid_request');
   });
 
@@ -151,7 +175,11 @@ describe('queue, one peer', () => {
 
     await peer.kill9();
     const directory = path.join(dataDir, 'metrics.inbound', String(partition));
-    const segment = fs.readdirSync(directory).filter((name) => name.endsWith('.log')).sort().at(-1)!;
+    const segment = fs
+      .readdirSync(directory)
+      .filter((name) => name.endsWith('.log'))
+      .sort()
+      .at(-1)!;
     const file = path.join(directory, segment);
     fs.truncateSync(file, fs.statSync(file).size - 7);
     await start();

@@ -37,5 +37,7 @@ export function parseTopicList(items: readonly string[]): TopicSpec[] {
 
 /** Every partition of every topic, in a fixed order: the order the Raft groups are numbered in. */
 export function allPartitions(topics: readonly TopicSpec[]): Array<{ topic: string; partition: number }> {
-  return topics.flatMap((topic) => Array.from({ length: topic.partitions }, (_, partition) => ({ topic: topic.name, partition })));
+  return topics.flatMap((topic) =>
+    Array.from({ length: topic.partitions }, (_, partition) => ({ topic: topic.name, partition })),
+  );
 }

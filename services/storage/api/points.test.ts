@@ -4,7 +4,15 @@ import { PointError, parseJsonPoints, parseLineProtocol } from './points';
 describe('parseJsonPoints', () => {
   it('accepts one point, an array and {"points": [...]}', () => {
     const point = { measurement: 'cpu', tags: { b: '2', a: '1' }, fields: { value: 75.5 }, timestamp: 1696789234567 };
-    const parsed = { measurement: 'cpu', tags: [['a', '1'], ['b', '2']], fields: [['value', 75.5]], timestamp: 1696789234567 };
+    const parsed = {
+      measurement: 'cpu',
+      tags: [
+        ['a', '1'],
+        ['b', '2'],
+      ],
+      fields: [['value', 75.5]],
+      timestamp: 1696789234567,
+    };
     expect(parseJsonPoints(point, 0)).toEqual([parsed]);
     expect(parseJsonPoints([point, point], 0)).toEqual([parsed, parsed]);
     expect(parseJsonPoints({ points: [point] }, 0)).toEqual([parsed]);
@@ -33,11 +41,18 @@ describe('parseJsonPoints', () => {
 
 describe('parseLineProtocol', () => {
   it('reads tags, escapes, integer fields and precisions', () => {
-    const text = '# comment\ncpu\\ load,host=a\\,b,dc=eu value=1.5,idle=3i 1696789234567000000\n\nmem,host=a used=2 1696789234';
+    const text =
+      '# comment\ncpu\\ load,host=a\\,b,dc=eu value=1.5,idle=3i 1696789234567000000\n\nmem,host=a used=2 1696789234';
     expect(parseLineProtocol(text, 'ns', 0)[0]).toEqual({
       measurement: 'cpu load',
-      tags: [['dc', 'eu'], ['host', 'a,b']],
-      fields: [['value', 1.5], ['idle', 3]],
+      tags: [
+        ['dc', 'eu'],
+        ['host', 'a,b'],
+      ],
+      fields: [
+        ['value', 1.5],
+        ['idle', 3],
+      ],
       timestamp: 1696789234567,
     });
     expect(parseLineProtocol('mem,host=a used=2 1696789234', 's', 0)[0].timestamp).toBe(1696789234000);

@@ -61,7 +61,12 @@ async function post(route: string, body: unknown, headers: Record<string, string
 
 describe('storage API', () => {
   it('writes the design document point and answers it from POST /query', async () => {
-    const point = { measurement: 'cpu_usage', tags: { host: 'server01' }, fields: { value: 75.5 }, timestamp: 1696789234567 };
+    const point = {
+      measurement: 'cpu_usage',
+      tags: { host: 'server01' },
+      fields: { value: 75.5 },
+      timestamp: 1696789234567,
+    };
     expect(await post('/write', point)).toEqual({ status: 200, body: { written: 1 } });
     const answer = await post('/query', {
       measurement: 'cpu_usage',
@@ -76,7 +81,9 @@ describe('storage API', () => {
   });
 
   it('accepts line protocol, and rejects a batch whole with the offending index', async () => {
-    expect((await post('/write?precision=ms', `lp,host=a value=1 ${T + 1000}\nlp,host=b value=2 ${T + 1000}`)).body).toEqual({ written: 2 });
+    expect(
+      (await post('/write?precision=ms', `lp,host=a value=1 ${T + 1000}\nlp,host=b value=2 ${T + 1000}`)).body,
+    ).toEqual({ written: 2 });
     const bad = await post('/write', [
       { measurement: 'whole', fields: { value: 1 }, timestamp: 1 },
       { measurement: 'whole', fields: { value: 1 }, timestamp: 'soon' },
@@ -87,14 +94,28 @@ describe('storage API', () => {
   });
 
   it('filters with regex matchers and reports bad ones', async () => {
-    const answer = await post('/query', { measurement: 'lp', start: T, end: T + 2000, filters: [{ key: 'host', op: '=~', value: 'a|c' }] });
+    const answer = await post('/query', {
+      measurement: 'lp',
+      start: T,
+      end: T + 2000,
+      filters: [{ key: 'host', op: '=~', value: 'a|c' }],
+    });
     expect(answer.body).toEqual({ data_points: [{ timestamp: T + 1000, value: 1, tags: { host: 'a' } }] });
-    const bad = await post('/query', { measurement: 'lp', start: T, end: T + 2000, filters: [{ key: 'host', op: '=~', value: '(' }] });
+    const bad = await post('/query', {
+      measurement: 'lp',
+      start: T,
+      end: T + 2000,
+      filters: [{ key: 'host', op: '=~', value: '(' }],
+    });
     expect(bad).toMatchObject({ status: 400, body: { error: { code: 'invalid_matcher' } } });
   });
 
   it('refuses a query over the point limit', async () => {
-    const points = Array.from({ length: 60 }, (_, index) => ({ measurement: 'many', fields: { value: index }, timestamp: T + index }));
+    const points = Array.from({ length: 60 }, (_, index) => ({
+      measurement: 'many',
+      fields: { value: index },
+      timestamp: T + index,
+    }));
     await post('/write', { points });
     expect(await post('/query', { measurement: 'many', start: T, end: T + 100 })).toMatchObject({
       status: 400,
@@ -103,10 +124,20 @@ describe('storage API', () => {
   });
 
   it('aggregates per window and group, as the contract shapes it', async () => {
-    const points = [0, 1, 2, 3].map((index) => ({ measurement: 'agg', tags: { host: index % 2 ? 'a' : 'b' }, fields: { value: index }, timestamp: T + index * 60_000 }));
+    const points = [0, 1, 2, 3].map((index) => ({
+      measurement: 'agg',
+      tags: { host: index % 2 ? 'a' : 'b' },
+      fields: { value: index },
+      timestamp: T + index * 60_000,
+    }));
     await post('/write', points);
     const answer = await post('/v1/aggregate', {
-      measurement: 'agg', start: T, end: T + 240_000, window_ms: 120_000, group_by: ['host'], aggregates: ['count', 'sum', 'sketch'],
+      measurement: 'agg',
+      start: T,
+      end: T + 240_000,
+      window_ms: 120_000,
+      group_by: ['host'],
+      aggregates: ['count', 'sum', 'sketch'],
     });
     expect(answer.status).toBe(200);
     const groups = answer.body.groups as { tags: Record<string, string>; windows: Record<string, unknown>[] }[];
@@ -119,12 +150,22 @@ describe('storage API', () => {
   });
 
   it('keeps tenants apart and lists metadata per tenant', async () => {
-    await post('/write', { measurement: 'secret', tags: { team: 'x' }, fields: { value: 1 }, timestamp: T + 1 }, { 'x-metricstream-tenant': 'acme' });
-    const defaultList = (await fetch(`${base}/v1/measurements`).then((response) => response.json())) as { measurements: string[] };
+    await post(
+      '/write',
+      { measurement: 'secret', tags: { team: 'x' }, fields: { value: 1 }, timestamp: T + 1 },
+      { 'x-metricstream-tenant': 'acme' },
+    );
+    const defaultList = (await fetch(`${base}/v1/measurements`).then((response) => response.json())) as {
+      measurements: string[];
+    };
     expect(defaultList.measurements).not.toContain('secret');
-    const acme = await fetch(`${base}/v1/measurements?prefix=se`, { headers: { 'x-metricstream-tenant': 'acme' } }).then((response) => response.json());
+    const acme = await fetch(`${base}/v1/measurements?prefix=se`, {
+      headers: { 'x-metricstream-tenant': 'acme' },
+    }).then((response) => response.json());
     expect(acme).toEqual({ measurements: ['secret'] });
-    const keys = await fetch(`${base}/v1/tag-keys?measurement=secret`, { headers: { 'x-metricstream-tenant': 'acme' } }).then((response) => response.json());
+    const keys = await fetch(`${base}/v1/tag-keys?measurement=secret`, {
+      headers: { 'x-metricstream-tenant': 'acme' },
+    }).then((response) => response.json());
     expect(keys).toEqual({ tag_keys: ['team'] });
     const values = await fetch(`${base}/v1/tag-values?measurement=lp&key=host`).then((response) => response.json());
     expect(values).toEqual({ tag_values: ['a', 'b'] });

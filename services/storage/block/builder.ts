@@ -8,7 +8,14 @@ import { syncDirectory, writeFileSynced } from '../fileutil/fileutil';
 import type { SeriesIndex } from '../head/head';
 import { indexName, seriesKey, tagRecord, type SeriesLabels } from '../series/series';
 import type { SketchWire } from '../../kit/sketch';
-import { FORMAT_VERSION, encodeSeriesTable, type BlockMeta, type BlockSeries, type ChunkMeta, type RollupRef } from './format';
+import {
+  FORMAT_VERSION,
+  encodeSeriesTable,
+  type BlockMeta,
+  type BlockSeries,
+  type ChunkMeta,
+  type RollupRef,
+} from './format';
 import { columnsOf, encodeRollupColumns, encodeRollupSketches, type RollupColumns } from './rollup-format';
 
 /** The tag index as blocks store it (index/'s TagIndex fits). */

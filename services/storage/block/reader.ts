@@ -127,7 +127,10 @@ export class BlockReader {
   rollupColumns(series: BlockSeries, windowMs: number): RollupColumns | undefined {
     const reference = series.rollups.find((rollup) => rollup.windowMs === windowMs);
     if (reference === undefined) return undefined;
-    return decodeRollupColumns(this.files().rollups.subarray(reference.offset, reference.offset + reference.length), windowMs);
+    return decodeRollupColumns(
+      this.files().rollups.subarray(reference.offset, reference.offset + reference.length),
+      windowMs,
+    );
   }
 
   /** The sketch of each row of a rollup tier, in row order. */

@@ -1,5 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { SketchWire } from '../../kit/sketch';
+import { MAX_EXPONENT, powerOfTen, toScaledDecimals } from '../chunk/decimal';
 import type { Rollup } from '../chunk/rollup';
 import { BinaryReader, BinaryWriter } from '../encoding/binary';
 
@@ -68,7 +69,7 @@ export function concatenateColumns(parts: readonly RollupColumns[]): RollupColum
 
 /**
  * Scalars: uvarint rows, varint first start, uvarint later starts in windows after the previous, uvarint counts,
- * uvarint first/last time offsets from the row start, then six float64 columns; deflated.
+ * uvarint first/last time offsets from the row start, then six float columns (writeFloatColumn); deflated.
  */
 export function encodeRollupColumns(columns: RollupColumns, windowMs: number): Uint8Array {
   const count = columns.starts.length;
@@ -83,7 +84,7 @@ export function encodeRollupColumns(columns: RollupColumns, windowMs: number): U
   for (const times of [columns.firstTimes, columns.lastTimes])
     for (let index = 0; index < count; index++)
       writer.writeUvarint(Number.isNaN(times[index]) ? 0 : times[index] - columns.starts[index] + 1);
-  for (const name of FLOAT_COLUMNS) for (let index = 0; index < count; index++) writer.writeFloat64(columns[name][index]);
+  for (const name of FLOAT_COLUMNS) writeFloatColumn(writer, columns[name]);
   return deflateRawSync(writer.subarray(), { level: 6 });
 }
 
@@ -106,16 +107,56 @@ export function decodeRollupColumns(compressed: Uint8Array, windowMs: number): R
     lastTimes: make(),
   };
   for (let index = 0; index < count; index++)
-    columns.starts[index] = index === 0 ? reader.readVarint() : columns.starts[index - 1] + reader.readUvarint() * windowMs;
+    columns.starts[index] =
+      index === 0 ? reader.readVarint() : columns.starts[index - 1] + reader.readUvarint() * windowMs;
   for (let index = 0; index < count; index++) columns.counts[index] = reader.readUvarint();
   for (const times of [columns.firstTimes, columns.lastTimes])
     for (let index = 0; index < count; index++) {
       const offset = reader.readUvarint();
       times[index] = offset === 0 ? NaN : columns.starts[index] + offset - 1;
     }
-  for (const name of FLOAT_COLUMNS) for (let index = 0; index < count; index++) columns[name][index] = reader.readFloat64();
+  for (const name of FLOAT_COLUMNS) readFloatColumn(reader, columns[name]);
   if (reader.remaining !== 0) throw reader.fail(`${reader.remaining} bytes after the rollup rows`);
   return columns;
+}
+
+const ColumnEncoding = { raw: 0, decimal: 1 } as const;
+
+/**
+ * A float column: scaled decimals (exponent, then zigzag deltas of the mantissas) when every value is a small decimal,
+ * as min, max, first and last of one-decimal gauges are; raw float64s otherwise (sums usually carry rounding noise).
+ */
+function writeFloatColumn(writer: BinaryWriter, column: Float64Array): void {
+  const decimals = toScaledDecimals(column);
+  if (decimals === undefined) {
+    writer.writeByte(ColumnEncoding.raw);
+    for (let index = 0; index < column.length; index++) writer.writeFloat64(column[index]);
+    return;
+  }
+  writer.writeByte(ColumnEncoding.decimal);
+  writer.writeByte(decimals.exponent);
+  let previous = 0;
+  for (let index = 0; index < column.length; index++) {
+    writer.writeVarint(decimals.mantissas[index] - previous);
+    previous = decimals.mantissas[index];
+  }
+}
+
+function readFloatColumn(reader: BinaryReader, column: Float64Array): void {
+  const encoding = reader.readByte();
+  if (encoding === ColumnEncoding.raw) {
+    for (let index = 0; index < column.length; index++) column[index] = reader.readFloat64();
+    return;
+  }
+  if (encoding !== ColumnEncoding.decimal) throw reader.fail(`unknown rollup column encoding ${encoding}`);
+  const exponent = reader.readByte();
+  if (exponent > MAX_EXPONENT) throw reader.fail(`decimal exponent ${exponent} out of range`);
+  const power = powerOfTen(exponent);
+  let mantissa = 0;
+  for (let index = 0; index < column.length; index++) {
+    mantissa += reader.readVarint();
+    column[index] = mantissa / power;
+  }
 }
 
 /** Sketches of the rows: per row uvarint zero, then pos and neg bins as (zigzag index delta, uvarint count); deflated. */

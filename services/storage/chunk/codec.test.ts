@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { ChunkCorruptionError, ChunkEncoding, decodeChunk, encodeChunk } from './codec';
 import { arbitrarySamples, decimalValue, expectBitExact, expectOnlyCorruption, samplesOf } from './test/arbitraries';
 import { seededRandom } from '../../kit/clock';
+import { XorAppender } from './xor';
 
 function gauge(count: number, seed: number) {
   const random = seededRandom(seed);
@@ -31,6 +32,9 @@ describe('sealed chunk codec', () => {
       fc.property(samplesOf(decimalValue, 500), (samples) => {
         const chunk = encodeChunk(samples);
         expectBitExact(decodeChunk(chunk), samples);
+        const xor = XorAppender.create();
+        samples.timestamps.forEach((timestamp, index) => xor.append(timestamp, samples.values[index]));
+        expect(chunk.length).toBeLessThanOrEqual(1 + xor.bytes().length);
       }),
       { numRuns: 200 },
     );

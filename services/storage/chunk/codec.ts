@@ -1,7 +1,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { MAX_EXPONENT, ScaledDecimals, powerOfTen, toScaledDecimals } from './decimal';
 import { ChunkCorruptionError } from './errors';
-import { MAX_CHUNK_SAMPLES, Samples, checkSamples } from './samples';
+import { MAX_CHUNK_SAMPLES, Samples, allocateSamples, checkSamples } from './samples';
 import { readPacked, writePacked } from './packing';
 import { ByteReader, ByteWriter, varintSize } from './varint';
 import { XorAppender, decodeXor } from './xor';
@@ -27,8 +27,9 @@ const MAX_PACKED_RESIDUAL = 2 ** 52;
 
 /**
  * Encodes a sealed chunk in whichever encoding is smallest for it: XOR always works; scaled decimals (bit-packed, or
- * as varints under deflate) work when every value is a small decimal. All are bit-exact. Throws RangeError for samples that are not strictly ascending safe
- * integer timestamps, or more than 65,535 of them.
+ * as varints under deflate) work when every value is a small decimal. All are bit-exact. On a tie the earlier
+ * candidate stays (XOR, packed, deflated). Throws RangeError for samples that are not
+ * strictly ascending safe integer timestamps, or more than 65,535 of them.
  */
 export function encodeChunk(samples: Samples): Uint8Array {
   checkSamples(samples);
@@ -179,8 +180,7 @@ function decodeDecimalPayload(payload: Uint8Array, start: number, isPacked: bool
   const where = isPacked ? '' : 'inflated payload: ';
   const count = reader.readUvarint();
   if (count > MAX_CHUNK_SAMPLES) throw reader.corruption(`${where}${count} samples exceed the chunk limit`);
-  const timestamps = new Float64Array(count);
-  const values = new Float64Array(count);
+  const { timestamps, values } = allocateSamples(count);
   if (count > 0) {
     const flags = reader.readByte();
     const exponent = flags & 0x1f;

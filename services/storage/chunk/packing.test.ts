@@ -27,6 +27,15 @@ describe('patched bit packing', () => {
     );
   });
 
+  it('reads into any offset of the output, leaving the rest alone', () => {
+    const writer = new ByteWriter();
+    writePacked(writer, Float64Array.of(3, 1, 2 ** 40, 0));
+    const bytes = writer.bytes();
+    const output = new Float64Array(7).fill(-1);
+    readPacked(new ByteReader(bytes), bytes, output, 2, 4);
+    expect(Array.from(output)).toEqual([-1, -1, 3, 1, 2 ** 40, 0, -1]);
+  });
+
   it('packs small values narrowly and a burst as an exception', () => {
     const values = Float64Array.from({ length: 100 }, (_, index) => (index === 50 ? 5000 : index % 8));
     const writer = new ByteWriter();

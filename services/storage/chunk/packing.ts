@@ -10,6 +10,8 @@ import { ByteReader, ByteWriter } from './varint';
 /** Widths above 53 bits cannot occur: every packed value is a safe integer. */
 const MAX_WIDTH = 53;
 const TWO_POW_32 = 0x100000000;
+/** Up to this width a value plus a bit offset (≤ 7) fits one 32-bit window. */
+const NARROW_WIDTH = 25;
 
 function bitLength(value: number): number {
   if (value < TWO_POW_32) return 32 - Math.clz32(value);
@@ -46,14 +48,15 @@ export function writePacked(writer: ByteWriter, values: Float64Array): void {
   const width = chooseWidth(values);
   const limit = 2 ** width;
   writer.writeByte(width);
-  const bits = new BitWriter(Math.ceil((values.length * width) / 8));
   let exceptions = 0;
-  for (let index = 0; index < values.length; index++) {
-    const value = values[index];
-    if (value >= limit) exceptions++;
-    writeWide(bits, value % limit, width);
+  for (let index = 0; index < values.length; index++) if (values[index] >= limit) exceptions++;
+  if (width <= NARROW_WIDTH) {
+    writer.writeBytes(packNarrow(values, width));
+  } else {
+    const bits = new BitWriter(Math.ceil((values.length * width) / 8));
+    for (let index = 0; index < values.length; index++) writeWide(bits, values[index] % limit, width);
+    writer.writeBytes(bits.bytes());
   }
-  writer.writeBytes(bits.bytes());
   writer.writeUvarint(exceptions);
   let previous = -1;
   for (let index = 0; index < values.length; index++) {
@@ -62,6 +65,28 @@ export function writePacked(writer: ByteWriter, values: Float64Array): void {
     writer.writeUvarint(Math.floor(values[index] / limit));
     previous = index;
   }
+}
+
+/** Widths up to 25 bits fit a 32-bit window at any bit offset: one shift and four byte stores per value. */
+function packNarrow(values: Float64Array, width: number): Uint8Array {
+  const byteLength = Math.ceil((values.length * width) / 8);
+  // Three bytes of slack let every window store all four bytes.
+  const bytes = new Uint8Array(byteLength + 3);
+  if (width === 0) return bytes.subarray(0, 0);
+  // `& mask` keeps the low bits even of an exception above 2^32: ToInt32 wraps modulo 2^32, a multiple of 2^width.
+  const mask = (1 << width) - 1;
+  let bitPosition = 0;
+  for (let index = 0; index < values.length; index++) {
+    const offset = bitPosition & 7;
+    const byteIndex = bitPosition >>> 3;
+    const window = ((values[index] & mask) << (32 - offset - width)) >>> 0;
+    bytes[byteIndex] |= window >>> 24;
+    bytes[byteIndex + 1] |= (window >>> 16) & 0xff;
+    bytes[byteIndex + 2] |= (window >>> 8) & 0xff;
+    bytes[byteIndex + 3] |= window & 0xff;
+    bitPosition += width;
+  }
+  return bytes.subarray(0, byteLength);
 }
 
 function writeWide(bits: BitWriter, value: number, width: number): void {
@@ -91,7 +116,7 @@ export function readPacked(
   if (start + byteLength > bytes.length) throw reader.corruption('packed values run past the end');
   if (width === 0) {
     output.fill(0, first, first + count);
-  } else if (width <= 25) {
+  } else if (width <= NARROW_WIDTH) {
     unpackNarrow(bytes, start, output, first, count, width);
   } else {
     const bits = new BitReader(bytes.subarray(0, start + byteLength), start);

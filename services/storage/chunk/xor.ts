@@ -1,6 +1,6 @@
 import { BitReader, BitWriter } from './bits';
 import { ChunkCorruptionError } from './errors';
-import { MAX_CHUNK_SAMPLES, Samples, checkTimestamp } from './samples';
+import { MAX_CHUNK_SAMPLES, Samples, allocateSamples, checkTimestamp } from './samples';
 
 /*
  * Gorilla XOR chunks (Pelkonen et al., VLDB 2015) laid out as Prometheus tsdb/chunkenc/xor.go; FORMAT.md has the bytes.
@@ -238,7 +238,7 @@ interface XorState {
 export function decodeXor(bytes: Uint8Array): Samples {
   if (bytes.length < HEADER_BYTES) throw new ChunkCorruptionError(0, 'missing XOR header');
   const count = (bytes[0] << 8) | bytes[1];
-  const samples = { timestamps: new Float64Array(count), values: new Float64Array(count) };
+  const samples = allocateSamples(count);
   readXor(bytes, samples);
   return samples;
 }

@@ -37,7 +37,10 @@ export async function compactBlocks(
   );
   const builder = new BlockBuilder(layout, indexCodec);
   for (const { labels, parts } of bySeries.values()) {
-    const seriesParts = parts.map(({ source, series }) => ({ block: sources[source], series: sources[source].allSeries()[series] }));
+    const seriesParts = parts.map(({ source, series }) => ({
+      block: sources[source],
+      series: sources[source].allSeries()[series],
+    }));
     if (areDisjoint(seriesParts.map((part) => part.series))) {
       const chunks = seriesParts.flatMap(({ block, series }) =>
         series.chunks.map((chunk) => ({ meta: chunk, bytes: block.chunkBytes(chunk) })),
@@ -61,7 +64,8 @@ function areDisjoint(parts: readonly BlockSeries[]): boolean {
   for (let index = 1; index < parts.length; index++) {
     const previous = parts[index - 1].chunks;
     const next = parts[index].chunks;
-    if (previous.length > 0 && next.length > 0 && previous[previous.length - 1].maxTime >= next[0].minTime) return false;
+    if (previous.length > 0 && next.length > 0 && previous[previous.length - 1].maxTime >= next[0].minTime)
+      return false;
   }
   return true;
 }

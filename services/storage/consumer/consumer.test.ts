@@ -17,7 +17,10 @@ const T = 1_696_789_200_000;
 
 /** A contract double of the queue's consumer API (docs/CONTRACTS.md): /consume, /commit, /offsets. */
 class QueueDouble {
-  readonly partitions = Array.from({ length: 12 }, () => [] as { offset: number; key: string; value: unknown; timestamp: number }[]);
+  readonly partitions = Array.from(
+    { length: 12 },
+    () => [] as { offset: number; key: string; value: unknown; timestamp: number }[],
+  );
   readonly committed = new Map<number, number>();
   readonly consumedFrom: [number, number][] = [];
   isDown = false;
@@ -33,7 +36,8 @@ class QueueDouble {
   async start(): Promise<void> {
     this.server = http.createServer((req, res) => {
       const url = new URL(req.url!, 'http://x');
-      const send = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const send = (status: number, body: unknown) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       if (this.isDown) return send(503, { error: { code: 'no_quorum', message: 'down' } });
       if (url.pathname === '/consume') {
         const partition = Number(url.searchParams.get('partition'));
@@ -45,7 +49,11 @@ class QueueDouble {
         return messages.length > 0 ? answer() : void setTimeout(answer, 20);
       }
       if (url.pathname === '/offsets')
-        return send(200, { group: url.searchParams.get('group'), topic: 'metrics.inbound', offsets: Object.fromEntries(this.committed) });
+        return send(200, {
+          group: url.searchParams.get('group'),
+          topic: 'metrics.inbound',
+          offsets: Object.fromEntries(this.committed),
+        });
       if (url.pathname === '/commit') {
         let text = '';
         req.on('data', (part) => (text += part));
@@ -132,7 +140,8 @@ describe('QueueConsumer', () => {
   afterEach(() => queue.stop());
 
   it('stores its partitions once and commits after the data is durable, resuming without duplicates', async () => {
-    for (let partition = 0; partition < 12; partition++) for (let index = 0; index < 20; index++) queue.produce(partition, batch(partition, index));
+    for (let partition = 0; partition < 12; partition++)
+      for (let index = 0; index < 20; index++) queue.produce(partition, batch(partition, index));
     const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'consumer-test-'));
     queue.isCommitFailing = true;
     let engine = await openEngine(directory);

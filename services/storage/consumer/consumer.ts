@@ -93,14 +93,12 @@ export class QueueConsumer {
             await engine.write(tenant, points, offsets);
           }
           if (tenants.length === 0) await engine.write('default', [], new Map([[partition, lastOffset]]));
-          await client
-            .commit(group, topic, partition, lastOffset + 1)
-            .catch((error: unknown) =>
-              logger.warn('commit failed; will commit again after the next batch', {
-                partition,
-                error: (error as Error).message,
-              }),
-            );
+          await client.commit(group, topic, partition, lastOffset + 1).catch((error: unknown) =>
+            logger.warn('commit failed; will commit again after the next batch', {
+              partition,
+              error: (error as Error).message,
+            }),
+          );
         }
         nextOffset = Math.max(result.next_offset, nextOffset);
       } catch (error) {

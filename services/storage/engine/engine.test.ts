@@ -203,7 +203,8 @@ describe('Engine', () => {
     const directory = await temporaryDirectory();
     let engine = await openEngine(directory, { compactionRangesMs: [] });
     const points: Point[] = [];
-    for (let time = 0; time < 9 * HOUR; time += 60_000) points.push(point('a', time, time / 60_000), point('b', time, 1));
+    for (let time = 0; time < 9 * HOUR; time += 60_000)
+      points.push(point('a', time, time / 60_000), point('b', time, 1));
     await engine.write('default', points);
     await engine.maintain();
     const expected = JSON.stringify(await readAll(engine));
@@ -211,7 +212,8 @@ describe('Engine', () => {
     const blocksDirectory = path.join(directory, 'blocks');
     const sources = await fs.readdir(blocksDirectory);
     const saved = await temporaryDirectory();
-    for (const name of sources) await fs.cp(path.join(blocksDirectory, name), path.join(saved, name), { recursive: true });
+    for (const name of sources)
+      await fs.cp(path.join(blocksDirectory, name), path.join(saved, name), { recursive: true });
 
     engine = await openEngine(directory);
     await engine.maintain();
@@ -219,9 +221,14 @@ describe('Engine', () => {
     expect(merged).toBeDefined();
     await engine.close();
     // Crash after the merged block's rename but before its sources were deleted: both are on disk.
-    for (const name of sources) await fs.cp(path.join(saved, name), path.join(blocksDirectory, name), { recursive: true });
+    for (const name of sources)
+      await fs.cp(path.join(saved, name), path.join(blocksDirectory, name), { recursive: true });
     // And a half-written block from a later, interrupted compaction.
-    await fs.cp(path.join(blocksDirectory, merged.ulid), path.join(blocksDirectory, `${merged.ulid.slice(0, -1)}Z.tmp`), { recursive: true });
+    await fs.cp(
+      path.join(blocksDirectory, merged.ulid),
+      path.join(blocksDirectory, `${merged.ulid.slice(0, -1)}Z.tmp`),
+      { recursive: true },
+    );
 
     engine = await openEngine(directory);
     expect(JSON.stringify(await readAll(engine))).toBe(expected);

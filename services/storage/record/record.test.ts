@@ -11,21 +11,23 @@ const labels = fc.record({
 });
 const offsets = fc.array(fc.tuple(fc.nat(11), fc.nat()), { maxLength: 12 }).map((pairs) => new Map(pairs));
 const time = fc.integer({ min: -1e14, max: 1e14 });
-const samples = fc
-  .array(fc.tuple(fc.nat(1e6), time, fc.double()), { maxLength: 50 })
-  .map((rows) => ({
-    seriesIds: Uint32Array.from(rows.map((row) => row[0])),
-    timestamps: Float64Array.from(rows.map((row) => row[1])),
-    values: Float64Array.from(rows.map((row) => row[2])),
-  }));
+const samples = fc.array(fc.tuple(fc.nat(1e6), time, fc.double()), { maxLength: 50 }).map((rows) => ({
+  seriesIds: Uint32Array.from(rows.map((row) => row[0])),
+  timestamps: Float64Array.from(rows.map((row) => row[1])),
+  values: Float64Array.from(rows.map((row) => row[2])),
+}));
 const record: fc.Arbitrary<WalRecord> = fc.oneof(
-  fc.array(fc.record({ id: fc.nat(), labels }), { maxLength: 5 }).map((series) => ({ type: RecordType.series, series })),
+  fc
+    .array(fc.record({ id: fc.nat(), labels }), { maxLength: 5 })
+    .map((series) => ({ type: RecordType.series, series })),
   fc.record({ offsets, samples }).map(({ offsets: applied, samples: batch }) => ({
     type: RecordType.samples,
     offsets: applied,
     samples: batch,
   })),
-  fc.record({ minValidTime: time, nextSeriesId: fc.nat(), offsets }).map((state) => ({ type: RecordType.checkpoint, state })),
+  fc
+    .record({ minValidTime: time, nextSeriesId: fc.nat(), offsets })
+    .map((state) => ({ type: RecordType.checkpoint, state })),
 );
 
 describe('WAL records', () => {
@@ -39,7 +41,7 @@ describe('WAL records', () => {
           expect(bits(decoded.samples.values)).toEqual(bits(Float64Array.from(original.samples.values)));
         }
       }),
-      { seed: 9, numRuns: 500 },
+      { seed: 9, numRuns: 200 },
     );
   });
 
@@ -50,7 +52,7 @@ describe('WAL records', () => {
         for (let cut = 0; cut < bytes.length; cut++)
           expect(() => decodeRecord(bytes.subarray(0, cut))).toThrow(BinaryFormatError);
       }),
-      { seed: 10, numRuns: 100 },
+      { seed: 10, numRuns: 40 },
     );
   });
 });

@@ -43,7 +43,18 @@ describe('storage process', () => {
   it('keeps every acknowledged point exactly once across kill -9', async () => {
     const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'storage-crash-'));
     const port = await freePort();
-    const args = ['--data-dir', directory, '--block-range', '1h', '--out-of-order-window', '5m', '--maintenance-interval', '200ms', '--retention', '0'];
+    const args = [
+      '--data-dir',
+      directory,
+      '--block-range',
+      '1h',
+      '--out-of-order-window',
+      '5m',
+      '--maintenance-interval',
+      '200ms',
+      '--retention',
+      '0',
+    ];
     storage = await startService('storage', port, args);
     const acknowledged = new Set<string>();
     let isRunning = true;

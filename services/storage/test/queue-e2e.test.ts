@@ -22,17 +22,29 @@ describe('storage consuming the real queue', () => {
       value: {
         tenant: 'default',
         client: `client_${index % 7}`,
-        metrics: [{ name: 'cpu_usage', value: index, type: 'gauge', tags: { host: `h${index % 7}` }, timestamp: T + index * 1000 }],
+        metrics: [
+          {
+            name: 'cpu_usage',
+            value: index,
+            type: 'gauge',
+            tags: { host: `h${index % 7}` },
+            timestamp: T + index * 1000,
+          },
+        ],
       },
     }));
-    const produced = await waitFor(async () => {
-      const response = await fetch(`${queueUrl}/v1/produce`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ topic: 'metrics.inbound', records }),
-      });
-      return response.ok ? ((await response.json()) as { results: unknown[] }) : undefined;
-    }, 20_000, 'the queue to accept records');
+    const produced = await waitFor(
+      async () => {
+        const response = await fetch(`${queueUrl}/v1/produce`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ topic: 'metrics.inbound', records }),
+        });
+        return response.ok ? ((await response.json()) as { results: unknown[] }) : undefined;
+      },
+      20_000,
+      'the queue to accept records',
+    );
     expect(produced.results).toHaveLength(60);
 
     const storagePort = await freePort();
@@ -46,10 +58,14 @@ describe('storage consuming the real queue', () => {
       });
       return ((await response.json()) as { data_points: { value: number }[] }).data_points;
     };
-    const points = await waitFor(async () => {
-      const found = await query();
-      return found.length >= 60 ? found : undefined;
-    }, 20_000, 'the produced metrics in /query');
+    const points = await waitFor(
+      async () => {
+        const found = await query();
+        return found.length >= 60 ? found : undefined;
+      },
+      20_000,
+      'the produced metrics in /query',
+    );
     expect(points.map((point) => point.value).sort((a, b) => a - b)).toEqual(records.map((_, index) => index));
     await waitFor(async () => (await fetch(`http://127.0.0.1:${storagePort}/readyz`)).ok || undefined);
     // Commits follow the WAL fsync, a moment after the points become visible.
