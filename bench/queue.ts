@@ -17,7 +17,9 @@ const isFull = process.argv.includes('--full');
 const PHASE_MS = isFull ? 30_000 : 6_000;
 const BATCH = 1_000;
 const CONCURRENCY = 4;
-const FIXED_RATE = 20_000;
+/** `--rate N`: the open-loop rate of the replicated latency case (the issue's example is 20,000/s). */
+const rateFlag = process.argv.indexOf('--rate');
+const FIXED_RATE = rateFlag > 0 ? Number(process.argv[rateFlag + 1]) : 5_000;
 const cliPath = path.resolve(__dirname, '../services/cli/metricstream.js');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-queue-'));
 

@@ -42,11 +42,14 @@ document.body.append(
 );
 
 let current: Page | undefined;
+/** Each page's last query string, so leaving Explore and coming back keeps the query, range and view. */
+const lastSearch = new Map<RouteName, string>();
 
 const context: PageContext = {
   api,
   search: () => location.search,
   setSearch(search) {
+    lastSearch.set(routeOf(location.pathname), search);
     const url = `${location.pathname}${search ? `?${search}` : ''}`;
     if (url !== `${location.pathname}${location.search}`) history.replaceState(null, '', url);
   },
@@ -76,7 +79,9 @@ document.addEventListener('click', (event) => {
   const link = (event.target as Element).closest?.('a[data-route]') as HTMLAnchorElement | null;
   if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
   event.preventDefault();
-  if (link.pathname !== location.pathname || location.search !== '') history.pushState(null, '', link.href);
+  const search = lastSearch.get(link.dataset.route as RouteName);
+  const target = `${link.pathname}${search ? `?${search}` : ''}`;
+  if (target !== `${location.pathname}${location.search}`) history.pushState(null, '', target);
   render(true);
 });
 window.addEventListener('popstate', () => render(false));

@@ -80,6 +80,7 @@ describeInBrowser('console in a browser', () => {
     await editor.pressSequentially('SELECT mean(value) FROM cpu');
     const suggestion = page.getByRole('option', { name: /cpu_usage/ });
     await suggestion.waitFor();
+    await page.screenshot({ path: path.join(screenshotDir, 'explore-autocomplete.png') });
     await editor.press('Tab');
     await editor.pressSequentially(' WHERE ho');
     await page.getByRole('option', { name: /host/ }).waitFor();
@@ -115,6 +116,28 @@ describeInBrowser('console in a browser', () => {
     await page.locator('table.data tbody tr').first().waitFor();
     await expect(page.locator('table.data tbody tr').count()).resolves.toBe(60);
     await page.screenshot({ path: path.join(screenshotDir, 'explore-table.png') });
+    await page.getByRole('link', { name: 'Rules' }).click();
+    await page.getByRole('link', { name: 'Explore' }).click();
+    await expect(page.getByLabel('Query', { exact: true }).inputValue()).resolves.toContain('GROUP BY time(1m)');
+    expect(new URL(page.url()).searchParams.get('view')).toBe('table');
+  });
+
+  test('a custom range goes into the URL and bounds the query', async () => {
+    const query = 'SELECT mean(value) FROM cpu_usage GROUP BY time(1m), host fill(none)';
+    await page.goto(`${platform.consoleUrl}/ui/explore?q=${encodeURIComponent(query)}`);
+    await page.locator('.chart[data-points="60"]').waitFor();
+    await page.getByLabel('Time range').selectOption('custom');
+    const local = (ms: number) => new Date(ms - new Date(ms).getTimezoneOffset() * MINUTE).toISOString().slice(0, 19);
+    const now = Date.now();
+    // The last 5 minutes hold the newest points of each host (one per minute, at most 5).
+    await page.getByLabel('From', { exact: true }).fill(local(now - 5 * MINUTE - 30_000));
+    await page.getByLabel('To', { exact: true }).fill(local(now));
+    await page.getByRole('button', { name: 'Run query' }).click();
+    await waitFor(() => new URL(page.url()).searchParams.get('from') ?? undefined, 5000, 'the range in the URL');
+    const points = Number(await page.locator('.chart[data-series="3"]').getAttribute('data-points'));
+    expect(points).toBeGreaterThanOrEqual(3);
+    expect(points).toBeLessThanOrEqual(18);
+    expect(new URL(page.url()).searchParams.get('range')).toBeNull();
   });
 
   test('a parse error is marked at its position in the editor', async () => {
@@ -134,7 +157,11 @@ describeInBrowser('console in a browser', () => {
   });
 
   test('a triggered alert appears as firing with its notification', async () => {
-    await api(platform.alertingUrl, 'POST', '/channels', { name: 'hook', type: 'webhook', settings: { url: receiver.url } });
+    await api(platform.alertingUrl, 'POST', '/channels', {
+      name: 'hook',
+      type: 'webhook',
+      settings: { url: receiver.url, headers: { Authorization: 'Bearer receiver-secret' } },
+    });
     await api(platform.alertingUrl, 'POST', '/rules', {
       name: 'hot_room',
       query: 'avg(temperature) by (room) > 50',
@@ -171,9 +198,10 @@ describeInBrowser('console in a browser', () => {
     await page.goto(`${platform.consoleUrl}/ui/rules`);
     const channelRow = page.getByRole('table', { name: 'Notification channels' }).getByRole('row', { name: /hook/ });
     await channelRow.waitFor();
-    await expect(channelRow.innerText()).resolves.toMatch(/hook\s+webhook\s+api/);
+    await expect(channelRow.innerText()).resolves.toMatch(/hook\s+webhook\s+api[\s\S]*Authorization.*\*{8}/);
+    await expect(channelRow.innerText()).resolves.not.toContain('receiver-secret');
     await page.getByRole('button', { name: 'New rule' }).click();
-    await page.getByLabel('Name').fill('bad_rule');
+    await page.getByLabel('Name', { exact: true }).fill('bad_rule');
     await page.getByLabel('Condition').fill('avg(cpu_usage > 80');
     await page.getByLabel('For', { exact: true }).fill('1m');
     await page.getByRole('button', { name: 'Create rule' }).click();
@@ -193,7 +221,7 @@ describeInBrowser('console in a browser', () => {
     await page.getByRole('button', { name: 'Edit bad_rule' }).click();
     await page.getByLabel('For', { exact: true }).fill('nonsense');
     await page.getByRole('button', { name: 'Save rule' }).click();
-    await expect(page.locator('[data-field="duration"] .field-error').innerText()).resolves.toContain('duration');
+    await page.locator('[data-field="duration"] .field-error', { hasText: 'duration' }).waitFor();
     await page.getByLabel('For', { exact: true }).fill('2m');
     await page.getByRole('button', { name: 'Save rule' }).click();
     await page.locator('tr[data-rule="bad_rule"] td:nth-child(3)', { hasText: '2m' }).waitFor();
@@ -208,6 +236,8 @@ describeInBrowser('console in a browser', () => {
     await page.goto(`${platform.consoleUrl}/ui/status`);
     for (const service of ['query', 'alerting', 'queue', 'ingestion', 'storage 0'])
       await page.locator(`.card[data-service="${service}"][data-health="up"]`).waitFor();
+    await page.getByRole('table', { name: 'Storage shards' }).waitFor();
+    await page.locator('[data-figure="ingest-total"]').waitFor();
     const partitions = page.getByRole('table', { name: 'Queue partitions' }).locator('tbody tr');
     await expect(partitions.filter({ hasText: 'metrics.inbound' }).count()).resolves.toBe(12);
     await expect(partitions.first().innerText()).resolves.toContain('q0');
@@ -217,7 +247,9 @@ describeInBrowser('console in a browser', () => {
     await page.getByRole('button', { name: /^Theme/ }).click();
     await page.getByRole('button', { name: /^Theme/ }).click();
     await expect(page.evaluate(() => document.documentElement.dataset.theme)).resolves.toBe('dark');
-    await page.goto(`${platform.consoleUrl}/ui/explore?q=${encodeURIComponent('SELECT mean(value) FROM cpu_usage GROUP BY time(1m), host fill(none)')}`);
+    await page.goto(
+      `${platform.consoleUrl}/ui/explore?q=${encodeURIComponent('SELECT mean(value) FROM cpu_usage GROUP BY time(1m), host fill(none)')}`,
+    );
     await page.locator('.chart[data-series="3"]').waitFor();
     await page.screenshot({ path: path.join(screenshotDir, 'explore-dark.png') });
   });
@@ -259,7 +291,14 @@ function buildConsoleIfStale() {
   if (sources.every((file) => fs.statSync(file).mtimeMs < builtAt)) return;
   const result = spawnSync(
     process.execPath,
-    [path.join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'console/vite.config.ts', '--logLevel', 'warn'],
+    [
+      path.join(repoRoot, 'node_modules/vite/bin/vite.js'),
+      'build',
+      '--config',
+      'console/vite.config.ts',
+      '--logLevel',
+      'warn',
+    ],
     { cwd: repoRoot, encoding: 'utf8' },
   );
   if (result.status !== 0) throw new Error(`vite build failed:\n${result.stdout}${result.stderr}`);

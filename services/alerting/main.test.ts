@@ -253,7 +253,12 @@ describe('evaluation and notification', () => {
       payload: { severity: 'critical', source: 'metricstream' },
     });
     expect((paths('/slack/SECRET')[0].body as { text: string }).text).toMatch(/^\[FIRING:2\] high_cpu/);
-    expect(smtp.mails[0]).toMatchObject({ from: 'alerts@x.test', to: ['oncall@x.test'], user: 'alerts' });
+    expect(smtp.mails[0]).toMatchObject({
+      from: 'alerts@x.test',
+      to: ['oncall@x.test'],
+      user: 'alerts',
+      isSecure: false,
+    });
     expect(smtp.mails[0].raw).toMatch(/Subject: \[FIRING:2\] high_cpu/);
     expect(firing[0].lastNotification).toMatchObject({ status: 'delivered' });
 
@@ -445,5 +450,49 @@ describe('persistence', () => {
     await call('POST', '/rules', { name: 'cpu', query: 'avg(cpu_usage) > 80', duration: '0s', channels: ['hook'] });
     await waitFor(() => paths('/webhook').length === 1);
     expect(paths('/webhook')[0].headers.authorization).toBe('Bearer HEADERSECRET');
+  });
+});
+
+describe('email over TLS', () => {
+  test('STARTTLS is required and used; an unverifiable certificate is refused unless told otherwise', async () => {
+    const tlsSmtp = await startSmtpReceiver('alerts', 's3cret-pass', true);
+    const { call, service } = await startAlerting();
+    try {
+      const settings = {
+        host: '127.0.0.1',
+        port: tlsSmtp.port,
+        require_tls: true,
+        username: 'alerts',
+        password: 's3cret-pass',
+        from: 'a@x.test',
+        to: 'b@x.test',
+      };
+      await call('POST', '/channels', { name: 'strict', type: 'email', settings });
+      await call('POST', '/channels', {
+        name: 'lenient',
+        type: 'email',
+        settings: { ...settings, reject_unauthorized: false },
+      });
+      engine.set('cpu_usage', {}, 95);
+      await call('POST', '/rules', {
+        name: 'cpu',
+        query: 'avg(cpu_usage) > 80',
+        duration: '0s',
+        channels: ['strict', 'lenient'],
+      });
+      await waitFor(() => tlsSmtp.mails.length === 1, 10_000, 'the mail over STARTTLS');
+      expect(tlsSmtp.mails[0]).toMatchObject({ isSecure: true, user: 'alerts', to: ['b@x.test'] });
+      const refused = await waitFor(async () => {
+        const records = (await call('GET', '/notifications?channel=strict')).body.notifications;
+        return records.length > 0 ? records[0] : undefined;
+      });
+      expect(refused).toMatchObject({ status: 'retrying', error: expect.stringMatching(/certificate/i) });
+      expect(refused.error).not.toContain('s3cret-pass');
+    } finally {
+      // The service first: the SMTP server's close waits for the pooled connection to end.
+      await service.close();
+      running.splice(running.indexOf(service), 1);
+      await tlsSmtp.close();
+    }
   });
 });

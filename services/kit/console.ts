@@ -12,8 +12,11 @@ export interface ConsoleUpstreams {
   alerting?: string;
   queue?: string;
   ingestion?: string;
-  /** Storage shards in index order; `/ui/api/storage/<index>/<path>`. */
-  storage?: string[];
+  /**
+   * Storage shards in index order; `/ui/api/storage/<index>/<path>`. A function is asked on every request, for a
+   * shard list that changes (the query service's shards file).
+   */
+  storage?: readonly string[] | (() => readonly string[]);
 }
 
 export interface ConsoleOptions {
@@ -55,13 +58,14 @@ const MAX_FORWARDED_BODY_BYTES = 16 * 1024 * 1024;
 export function mountConsole(app: Express, options: ConsoleOptions): void {
   const { upstreams } = options;
   const timeoutMs = options.upstreamTimeoutMs ?? 30_000;
+  const storageUrls = () => (typeof upstreams.storage === 'function' ? upstreams.storage() : (upstreams.storage ?? []));
   app.get('/ui/api/config', (_req, res) => {
     res.json({
       services: {
         alerting: upstreams.alerting !== undefined,
         queue: upstreams.queue !== undefined,
         ingestion: upstreams.ingestion !== undefined,
-        storage: upstreams.storage?.length ?? 0,
+        storage: storageUrls().length,
       },
     });
   });
@@ -76,7 +80,12 @@ export function mountConsole(app: Express, options: ConsoleOptions): void {
   mount('/ui/api/alerting', 'alerting', upstreams.alerting, false);
   mount('/ui/api/queue', 'queue', upstreams.queue, true);
   mount('/ui/api/ingestion', 'ingestion', upstreams.ingestion, true);
-  (upstreams.storage ?? []).forEach((url, index) => mount(`/ui/api/storage/${index}`, `storage ${index}`, url, true));
+  app.use('/ui/api/storage/:index', (req, res, next) => {
+    const index = Number(req.params.index);
+    const url = Number.isSafeInteger(index) ? storageUrls()[index] : undefined;
+    if (url === undefined) return next(notConfigured(`storage/${req.params.index}`));
+    forwardTo(url, { service: `storage ${index}`, timeoutMs, isReadOnly: true })(req, res, next);
+  });
   app.use('/ui/api', (req, _res, next) => next(notConfigured(req.path.split('/')[1] ?? '')));
   serveAssets(app, options.assetsDir);
 }
@@ -109,7 +118,11 @@ function serveAssets(app: Express, assetsDir: string): void {
   };
   app.use(
     '/ui',
-    express.static(assetsDir, { index: false, maxAge: 0, setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache') }),
+    express.static(assetsDir, {
+      index: false,
+      maxAge: 0,
+      setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache'),
+    }),
     // Client routes (/ui/explore, /ui/alerts, ...) are the app's; the browser asks for them on reload.
     sendIndex,
   );
@@ -163,9 +176,14 @@ export function forwardTo(baseUrl: string, options: ForwardOptions): RequestHand
         if (error instanceof ApiError) return next(error);
         next(
           hasTimedOut
-            ? new ApiError(504, 'upstream_timeout', `${options.service} did not answer within ${options.timeoutMs} ms`, {
-                service: options.service,
-              })
+            ? new ApiError(
+                504,
+                'upstream_timeout',
+                `${options.service} did not answer within ${options.timeoutMs} ms`,
+                {
+                  service: options.service,
+                },
+              )
             : new ApiError(502, 'upstream_unavailable', `${options.service} is unreachable: ${causeOf(error)}`, {
                 service: options.service,
               }),

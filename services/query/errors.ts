@@ -33,8 +33,14 @@ export class ParseError extends Error {
     readonly code: ParseErrorCode,
     message: string,
     readonly position: number,
+    /** Further problems found after recovering from this one (TypeScript-style: one run reports them all). */
+    readonly others: readonly ParseError[] = [],
   ) {
     super(message);
+  }
+
+  withOthers(others: readonly ParseError[]): ParseError {
+    return new ParseError(this.code, this.message, this.position, others);
   }
 }
 
@@ -70,8 +76,13 @@ const STATUS: Record<ErrorCode, number> = {
 };
 
 export function toHttpError(error: unknown): unknown {
-  if (error instanceof ParseError)
-    return new ApiError(STATUS[error.code], error.code, error.message, { position: error.position });
+  if (error instanceof ParseError) {
+    const others = error.others.map(({ code, message, position }) => ({ code, message, position }));
+    return new ApiError(STATUS[error.code], error.code, error.message, {
+      position: error.position,
+      ...(others.length > 0 ? { errors: others } : {}),
+    });
+  }
   if (error instanceof QueryError)
     return new ApiError(STATUS[error.code], error.code, error.message, error.details, { cause: error });
   return error;

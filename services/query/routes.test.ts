@@ -103,7 +103,16 @@ describe('query HTTP API', () => {
     expect(await post('/query', { query: 'SELECT avg(cpu WHERE' })).toEqual(
       expect.objectContaining({
         status: 400,
-        body: { error: { code: 'parse_error', message: "expected ')' at 15, found 'WHERE'", position: 15 } },
+        body: {
+          error: {
+            code: 'parse_error',
+            message: "expected ')' at 15, found 'WHERE'",
+            position: 15,
+            errors: [
+              { code: 'parse_error', message: 'expected a tag key, time or ( at 20, found end of query', position: 20 },
+            ],
+          },
+        },
       }),
     );
     expect((await post('/query', { query: 'SELECT nope(cpu)' })).body.error.code).toBe('unknown_function');

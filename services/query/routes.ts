@@ -41,12 +41,13 @@ export function addQueryRoutes(app: Express, options: RouteOptions): void {
     if (typeof query !== 'string' || query.trim() === '')
       throw new ApiError(400, ErrorCode.InvalidRequest, 'expected {"query": "SELECT ..."} (or GET /query?q=...)');
     const tenant = tenantOf(req);
+    const signal = disconnectSignal(res);
     try {
       const outcome = await engine.run({
         query,
         tenant,
         allowPartial: partial === true || partial === 'true',
-        signal: disconnectSignal(res),
+        signal,
       });
       options.onCache(outcome.isCached ? 'hit' : 'miss');
       res
@@ -55,6 +56,8 @@ export function addQueryRoutes(app: Express, options: RouteOptions): void {
         .setHeader('X-Cache', outcome.isCached ? 'hit' : 'miss');
       res.send(outcome.body);
     } catch (error) {
+      // The client went away: nobody is left to answer, and it is not the service's failure.
+      if (signal.aborted) return;
       throw toHttpError(error);
     }
   };
@@ -88,12 +91,14 @@ export function addQueryRoutes(app: Express, options: RouteOptions): void {
             options.onCache(outcome.isCached ? 'hit' : 'miss');
             return outcome.body;
           } catch (error) {
+            if (signal.aborted) return '';
             const apiError = toApiError(toHttpError(error));
             if (apiError.status >= 500 && apiError.code === 'internal') throw error;
             return JSON.stringify(apiError.toBody());
           }
         }),
       );
+      if (signal.aborted) return;
       res
         .status(200)
         .type('application/json')

@@ -88,7 +88,7 @@ const configSpec = {
     default: 30_000,
     description: 'how often retention looks for whole segments to delete',
   },
-  tickMs: { kind: 'int', env: 'QUEUE_TICK_MS', default: 50, min: 1, description: 'Raft logical clock period' },
+  tickMs: { kind: 'int', env: 'QUEUE_TICK_MS', default: 100, min: 1, description: 'Raft logical clock period' },
   electionTicks: {
     kind: 'int',
     env: 'QUEUE_ELECTION_TICKS',
@@ -99,7 +99,7 @@ const configSpec = {
   heartbeatTicks: {
     kind: 'int',
     env: 'QUEUE_HEARTBEAT_TICKS',
-    default: 2,
+    default: 1,
     min: 1,
     description: 'leader heartbeat period in ticks',
   },

@@ -36,7 +36,14 @@ export interface Channel {
 
 export interface QueueCluster {
   peers: { id: string; url: string; reachable: boolean }[];
-  partitions: { topic: string; partition: number; leader: string | null; term: number; commit_index: number; members: string[] }[];
+  partitions: {
+    topic: string;
+    partition: number;
+    leader: string | null;
+    term: number;
+    commit_index: number;
+    members: string[];
+  }[];
 }
 
 export interface ConsoleConfig {

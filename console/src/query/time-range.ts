@@ -49,7 +49,8 @@ export function applyRange(query: string, range: TimeRange): RangedQuery {
   const condition = rangeCondition(range);
   if (whereIndex === -1) {
     const text = needsSpaceBefore(query, conditionEnd) ? ` WHERE ${condition}` : `WHERE ${condition}`;
-    const insertion = { at: conditionEnd, text: conditionEnd < query.length ? `${text} ` : text };
+    const needsSpaceAfter = conditionEnd < query.length && !/\s/.test(query[conditionEnd]);
+    const insertion = { at: conditionEnd, text: needsSpaceAfter ? `${text} ` : text };
     return { text: insert(query, [insertion]), insertions: [insertion], isRangeApplied: true };
   }
   const conditionTokens = tokens.slice(whereIndex + 1, clauseEndIndex === -1 ? tokens.length : clauseEndIndex);

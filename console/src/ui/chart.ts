@@ -5,7 +5,18 @@ import { formatNumber, formatTimestamp, h } from './dom';
 import { cssVariable } from './theme';
 
 /** Colour-blind-friendly palette (Okabe–Ito, then Tableau), readable on both themes. */
-const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#d55e00', '#cc79a7', '#56b4e9', '#f0e442', '#8c564b', '#7f7f7f', '#17becf'];
+const PALETTE = [
+  '#0072b2',
+  '#e69f00',
+  '#009e73',
+  '#d55e00',
+  '#cc79a7',
+  '#56b4e9',
+  '#f0e442',
+  '#8c564b',
+  '#7f7f7f',
+  '#17becf',
+];
 
 export const seriesColor = (index: number) => PALETTE[index % PALETTE.length];
 
@@ -17,6 +28,7 @@ export function drawChart(container: HTMLElement, data: ChartData): { destroy():
   container.append(plotHost, tooltip);
   const axisColor = cssVariable('--text-muted') || '#666';
   const gridColor = cssVariable('--grid') || 'rgba(128,128,128,0.2)';
+  const pointFill = cssVariable('--bg') || '#fff';
   const axis = { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor, width: 1 } };
   const options: uPlot.Options = {
     width: Math.max(320, container.clientWidth || 800),
@@ -29,7 +41,7 @@ export function drawChart(container: HTMLElement, data: ChartData): { destroy():
         stroke: seriesColor(index),
         width: 1.5,
         spanGaps: false,
-        points: { show: entry.values.filter((value) => value !== null).length < 60 },
+        points: { show: entry.values.filter((value) => value !== null).length < 60, fill: pointFill },
         value: (_plot: uPlot, value: number | null) => formatNumber(value),
       })),
     ],
@@ -39,7 +51,11 @@ export function drawChart(container: HTMLElement, data: ChartData): { destroy():
     legend: { live: true },
     plugins: [tooltipPlugin(tooltip, data)],
   };
-  const plot = new uPlot(options, [data.times, ...data.series.map((entry) => entry.values)] as uPlot.AlignedData, plotHost);
+  const plot = new uPlot(
+    options,
+    [data.times, ...data.series.map((entry) => entry.values)] as uPlot.AlignedData,
+    plotHost,
+  );
   container.dataset.series = String(data.series.length);
   container.dataset.points = String(countPoints(data));
   const resize = () => plot.setSize({ width: Math.max(320, container.clientWidth), height: 360 });
@@ -76,15 +92,17 @@ function tooltipPlugin(tooltip: HTMLElement, data: ChartData): uPlot.Plugin {
         }
         tooltip.replaceChildren(
           h('div', { className: 'chart-tooltip-time' }, formatTimestamp(data.times[index])),
-          ...rows.slice(0, 12).map((row) =>
-            h(
-              'div',
-              { className: 'chart-tooltip-row' },
-              h('span', { className: 'swatch', style: `background:${seriesColor(row.seriesIndex)}` }),
-              h('span', { className: 'chart-tooltip-label' }, row.entry.label),
-              h('strong', {}, String(row.value)),
+          ...rows
+            .slice(0, 12)
+            .map((row) =>
+              h(
+                'div',
+                { className: 'chart-tooltip-row' },
+                h('span', { className: 'swatch', style: `background:${seriesColor(row.seriesIndex)}` }),
+                h('span', { className: 'chart-tooltip-label' }, row.entry.label),
+                h('strong', {}, String(row.value)),
+              ),
             ),
-          ),
         );
         tooltip.hidden = false;
         const left = plot.cursor.left + plot.over.offsetLeft + 12;

@@ -42,7 +42,13 @@ export function createQueryEditor(options: {
     'aria-controls': listId,
     'aria-describedby': errorId,
   });
-  const list = h('ul', { id: listId, className: 'suggestions', role: 'listbox', 'aria-label': 'Suggestions', hidden: true });
+  const list = h('ul', {
+    id: listId,
+    className: 'suggestions',
+    role: 'listbox',
+    'aria-label': 'Suggestions',
+    hidden: true,
+  });
   const error = h('div', { id: errorId, className: 'editor-error', role: 'alert' });
   const element = h(
     'div',
@@ -198,7 +204,7 @@ export function createQueryEditor(options: {
             },
             `line ${where.line}, column ${where.column}`,
           ),
-      );
+        );
     },
     clearError() {
       errorPosition = undefined;

@@ -19,7 +19,11 @@ export function alertsPage(context: PageContext): Page {
     ...STATES.map((state) => h('option', { value: state }, state)),
   );
   stateSelect.value = STATES.includes(initial.get('state') as AlertState) ? initial.get('state')! : '';
-  const ruleSelect = h('select', { id: ruleId, onchange: () => void refresh() }, h('option', { value: '' }, 'Any rule'));
+  const ruleSelect = h(
+    'select',
+    { id: ruleId, onchange: () => void refresh() },
+    h('option', { value: '' }, 'Any rule'),
+  );
   const initialRule = initial.get('rule') ?? '';
   const autoRefresh = h('input', { type: 'checkbox', id: autoId, checked: true, onchange: () => schedule() });
   const updated = h('p', { className: 'summary', role: 'status', 'aria-live': 'polite' });
@@ -35,7 +39,12 @@ export function alertsPage(context: PageContext): Page {
       stateSelect,
       h('label', { for: ruleId }, 'Rule'),
       ruleSelect,
-      h('span', { className: 'checkbox' }, autoRefresh, h('label', { for: autoId }, `Auto-refresh every ${REFRESH_MS / 1000} s`)),
+      h(
+        'span',
+        { className: 'checkbox' },
+        autoRefresh,
+        h('label', { for: autoId }, `Auto-refresh every ${REFRESH_MS / 1000} s`),
+      ),
       h('button', { type: 'button', onclick: () => void refresh() }, '↻ Refresh'),
     ),
     updated,
@@ -67,11 +76,17 @@ export function alertsPage(context: PageContext): Page {
     controller = new AbortController();
     const params = new URLSearchParams();
     if (stateSelect.value) params.set('state', stateSelect.value);
-    if (ruleSelect.value || (initialRule && ruleSelect.options.length <= 1)) params.set('rule', ruleSelect.value || initialRule);
+    if (ruleSelect.value || (initialRule && ruleSelect.options.length <= 1))
+      params.set('rule', ruleSelect.value || initialRule);
     context.setSearch(params.toString());
     try {
       const [alerts, rules] = await Promise.all([
-        context.api.json<{ alerts: Alert[] }>('GET', upstreamUrl('alerting', `/alerts?${params}`), undefined, controller.signal),
+        context.api.json<{ alerts: Alert[] }>(
+          'GET',
+          upstreamUrl('alerting', `/alerts?${params}`),
+          undefined,
+          controller.signal,
+        ),
         context.api.json<{ rules: Rule[] }>('GET', upstreamUrl('alerting', '/rules'), undefined, controller.signal),
       ]);
       fillRules(rules.rules.map((rule) => rule.name));
@@ -99,7 +114,13 @@ export function alertsPage(context: PageContext): Page {
         h(
           'thead',
           {},
-          h('tr', {}, ...['State', 'Rule', 'Value', 'Labels', 'Since', 'Last notification'].map((title) => h('th', { scope: 'col' }, title))),
+          h(
+            'tr',
+            {},
+            ...['State', 'Rule', 'Value', 'Labels', 'Since', 'Last notification'].map((title) =>
+              h('th', { scope: 'col' }, title),
+            ),
+          ),
         ),
         h(
           'tbody',
@@ -116,14 +137,24 @@ export function alertsPage(context: PageContext): Page {
                 'td',
                 { title: `active since ${formatTime(alert.activeAt)}` },
                 formatRelative(alert.state === 'resolved' ? alert.resolvedAt : (alert.firedAt ?? alert.activeAt), now),
-                h('div', { className: 'muted' }, alert.state === 'resolved' ? 'resolved' : alert.firedAt ? 'firing since' : 'pending since', ' ', formatTime(alert.state === 'resolved' ? alert.resolvedAt : (alert.firedAt ?? alert.activeAt))),
+                h(
+                  'div',
+                  { className: 'muted' },
+                  alert.state === 'resolved' ? 'resolved' : alert.firedAt ? 'firing since' : 'pending since',
+                  ' ',
+                  formatTime(alert.state === 'resolved' ? alert.resolvedAt : (alert.firedAt ?? alert.activeAt)),
+                ),
               ),
               h(
                 'td',
                 {},
                 alert.lastNotification
                   ? [
-                      h('span', { className: `badge delivery-${alert.lastNotification.status}` }, alert.lastNotification.status),
+                      h(
+                        'span',
+                        { className: `badge delivery-${alert.lastNotification.status}` },
+                        alert.lastNotification.status,
+                      ),
                       ` ${alert.lastNotification.channel} · ${formatRelative(alert.lastNotification.at, now)}`,
                     ]
                   : '—',

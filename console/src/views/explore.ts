@@ -58,7 +58,7 @@ export function explorePage(context: PageContext): Page {
   );
   const summary = h('p', { className: 'summary', role: 'status', 'aria-live': 'polite' });
   const errorArea = h('div', {});
-  const chartArea = h('div', { className: 'chart', 'aria-label': 'Chart of the query answer', role: 'img' });
+  const chartArea = h('div', { className: 'chart', 'aria-label': 'Chart of the query answer', role: 'figure' });
   const tableArea = h('div', { className: 'table-wrap' });
 
   const element = h(
@@ -121,7 +121,8 @@ export function explorePage(context: PageContext): Page {
   const readCustomRange = () => {
     const from = new Date(fromInput.value).getTime();
     const to = new Date(toInput.value).getTime();
-    if (Number.isFinite(from) && Number.isFinite(to) && from <= to) state = { ...state, range: { kind: 'absolute', from, to } };
+    if (Number.isFinite(from) && Number.isFinite(to) && from <= to)
+      state = { ...state, range: { kind: 'absolute', from, to } };
   };
   fromInput.addEventListener('change', readCustomRange);
   toInput.addEventListener('change', readCustomRange);
@@ -205,7 +206,10 @@ export function explorePage(context: PageContext): Page {
     const data = toChartData(rows);
     if (state.view === 'chart') {
       if (data.series.length === 0 || data.times.length === 0) {
-        replaceChildren(chartArea, h('p', { className: 'empty' }, 'Nothing to chart: the answer has no numeric series.'));
+        replaceChildren(
+          chartArea,
+          h('p', { className: 'empty' }, 'Nothing to chart: the answer has no numeric series.'),
+        );
         chartArea.dataset.series = '0';
         chartArea.dataset.points = '0';
       } else {
@@ -257,7 +261,8 @@ function renderTable(container: HTMLElement, rows: Row[], preferred: string[]) {
             {},
             ...columns.map((column) => {
               const value = row[column];
-              if (column === 'time' && typeof value === 'number') return h('td', { title: new Date(value).toISOString() }, formatTimestamp(value));
+              if (column === 'time' && typeof value === 'number')
+                return h('td', { title: new Date(value).toISOString() }, formatTimestamp(value));
               if (typeof value === 'number') return h('td', { className: 'number' }, formatNumber(value));
               return h('td', {}, value === null || value === undefined ? '—' : String(value));
             }),
@@ -265,7 +270,8 @@ function renderTable(container: HTMLElement, rows: Row[], preferred: string[]) {
         ),
       ),
     ),
-    rows.length > shown.length && h('p', { className: 'summary' }, `Showing the first ${TABLE_ROW_LIMIT} of ${rows.length} rows.`),
+    rows.length > shown.length &&
+      h('p', { className: 'summary' }, `Showing the first ${TABLE_ROW_LIMIT} of ${rows.length} rows.`),
   );
 }
 
@@ -331,6 +337,7 @@ function toLocalInput(ms: number): string {
 }
 
 export function describe(error: unknown): string {
-  if (error instanceof ApiFailure) return `${error.body.message} (${error.body.code}${error.status ? `, ${error.status}` : ''})`;
+  if (error instanceof ApiFailure)
+    return `${error.body.message} (${error.body.code}${error.status ? `, ${error.status}` : ''})`;
   return String(error);
 }

@@ -6,14 +6,28 @@ import type { Page, PageContext } from './context';
 import { describe } from './explore';
 
 const SEVERITIES = ['critical', 'error', 'warning', 'info'];
-const FORM_FIELDS = ['name', 'query', 'duration', 'window', 'interval', 'severity', 'channels', 'labels', 'annotations'] as const;
+const FORM_FIELDS = [
+  'name',
+  'query',
+  'duration',
+  'window',
+  'interval',
+  'severity',
+  'channels',
+  'labels',
+  'annotations',
+] as const;
 type FormField = (typeof FORM_FIELDS)[number];
 
 export function rulesPage(context: PageContext): Page {
   const list = h('div', { className: 'table-wrap' });
   const channelsArea = h('div', { className: 'table-wrap' });
   const formArea = h('div', {});
-  const newButton = h('button', { type: 'button', className: 'primary', onclick: () => openForm(undefined) }, 'New rule');
+  const newButton = h(
+    'button',
+    { type: 'button', className: 'primary', onclick: () => openForm(undefined) },
+    'New rule',
+  );
   const element = h(
     'section',
     { className: 'page', 'aria-labelledby': 'rules-title' },
@@ -31,7 +45,12 @@ export function rulesPage(context: PageContext): Page {
     try {
       const [rules, channelList] = await Promise.all([
         context.api.json<{ rules: Rule[] }>('GET', upstreamUrl('alerting', '/rules'), undefined, controller.signal),
-        context.api.json<{ channels: Channel[] }>('GET', upstreamUrl('alerting', '/channels'), undefined, controller.signal),
+        context.api.json<{ channels: Channel[] }>(
+          'GET',
+          upstreamUrl('alerting', '/channels'),
+          undefined,
+          controller.signal,
+        ),
       ]);
       channels = channelList.channels;
       renderRules(rules.rules);
@@ -53,7 +72,17 @@ export function rulesPage(context: PageContext): Page {
         'table',
         { className: 'data rules' },
         h('caption', { className: 'visually-hidden' }, 'Alert rules'),
-        h('thead', {}, h('tr', {}, ...['Name', 'Condition', 'For', 'Severity', 'Channels', 'Labels', 'Enabled', ''].map((title) => h('th', { scope: 'col' }, title)))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ...['Name', 'Condition', 'For', 'Severity', 'Channels', 'Labels', 'Enabled', ''].map((title) =>
+              h('th', { scope: 'col' }, title),
+            ),
+          ),
+        ),
         h(
           'tbody',
           {},
@@ -71,8 +100,21 @@ export function rulesPage(context: PageContext): Page {
               h(
                 'td',
                 { className: 'actions' },
-                h('button', { type: 'button', onclick: () => openForm(rule), 'aria-label': `Edit ${rule.name}` }, 'Edit'),
-                h('button', { type: 'button', className: 'danger', onclick: () => void remove(rule.name), 'aria-label': `Delete ${rule.name}` }, 'Delete'),
+                h(
+                  'button',
+                  { type: 'button', onclick: () => openForm(rule), 'aria-label': `Edit ${rule.name}` },
+                  'Edit',
+                ),
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    className: 'danger',
+                    onclick: () => void remove(rule.name),
+                    'aria-label': `Delete ${rule.name}`,
+                  },
+                  'Delete',
+                ),
               ),
             ),
           ),
@@ -83,7 +125,10 @@ export function rulesPage(context: PageContext): Page {
 
   function renderChannels() {
     if (channels.length === 0) {
-      replaceChildren(channelsArea, h('p', { className: 'empty' }, 'No channels. Create them with POST /channels or a channels file.'));
+      replaceChildren(
+        channelsArea,
+        h('p', { className: 'empty' }, 'No channels. Create them with POST /channels or a channels file.'),
+      );
       return;
     }
     replaceChildren(
@@ -92,7 +137,15 @@ export function rulesPage(context: PageContext): Page {
         'table',
         { className: 'data' },
         h('caption', { className: 'visually-hidden' }, 'Notification channels'),
-        h('thead', {}, h('tr', {}, ...['Name', 'Type', 'Source', 'Settings (secrets masked)'].map((title) => h('th', { scope: 'col' }, title)))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ...['Name', 'Type', 'Source', 'Settings (secrets masked)'].map((title) => h('th', { scope: 'col' }, title)),
+          ),
+        ),
         h(
           'tbody',
           {},
@@ -103,7 +156,17 @@ export function rulesPage(context: PageContext): Page {
               h('td', {}, channel.name),
               h('td', {}, channel.type),
               h('td', {}, channel.source ?? 'api'),
-              h('td', {}, h('ul', { className: 'chips' }, ...Object.entries(channel.settings).map(([name, value]) => h('li', {}, `${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)))),
+              h(
+                'td',
+                {},
+                h(
+                  'ul',
+                  { className: 'chips' },
+                  ...Object.entries(channel.settings).map(([name, value]) =>
+                    h('li', {}, `${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}`),
+                  ),
+                ),
+              ),
             ),
           ),
         ),
@@ -122,16 +185,21 @@ export function rulesPage(context: PageContext): Page {
   }
 
   function openForm(rule: Rule | undefined) {
-    const form = ruleForm(rule, channels, async (body) => {
-      const path = rule ? `/rules/${encodeURIComponent(rule.name)}` : '/rules';
-      await context.api.json(rule ? 'PUT' : 'POST', upstreamUrl('alerting', path), body);
-      replaceChildren(formArea);
-      newButton.focus();
-      await load();
-    }, () => {
-      replaceChildren(formArea);
-      newButton.focus();
-    });
+    const form = ruleForm(
+      rule,
+      channels,
+      async (body) => {
+        const path = rule ? `/rules/${encodeURIComponent(rule.name)}` : '/rules';
+        await context.api.json(rule ? 'PUT' : 'POST', upstreamUrl('alerting', path), body);
+        replaceChildren(formArea);
+        newButton.focus();
+        await load();
+      },
+      () => {
+        replaceChildren(formArea);
+        newButton.focus();
+      },
+    );
     replaceChildren(formArea, form.element);
     form.focus();
   }
@@ -148,7 +216,12 @@ function ruleForm(
 ) {
   const errors = new Map<FormField, HTMLElement>();
   const inputs = new Map<FormField, HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>();
-  const field = (name: FormField, label: string, control: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement, hint?: string) => {
+  const field = (
+    name: FormField,
+    label: string,
+    control: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement,
+    hint?: string,
+  ) => {
     const id = uniqueId(name);
     const errorId = `${id}-error`;
     const hintId = `${id}-hint`;
@@ -158,18 +231,47 @@ function ruleForm(
     const error = h('div', { id: errorId, className: 'field-error', 'aria-live': 'polite' });
     errors.set(name, error);
     inputs.set(name, control);
-    return h('div', { className: 'field', 'data-field': name }, h('label', { for: id }, label), control, hint && h('small', { id: hintId }, hint), error);
+    return h(
+      'div',
+      { className: 'field', 'data-field': name },
+      h('label', { for: id }, label),
+      control,
+      hint && h('small', { id: hintId }, hint),
+      error,
+    );
   };
-  const nameInput = h('input', { type: 'text', required: true, value: rule?.name ?? '', readonly: rule !== undefined, autocomplete: 'off' });
+  const nameInput = h('input', {
+    type: 'text',
+    required: true,
+    value: rule?.name ?? '',
+    readonly: rule !== undefined,
+    autocomplete: 'off',
+  });
   const queryInput = h('textarea', { rows: 2, required: true, spellcheck: 'false' });
   queryInput.value = rule?.query ?? '';
   const severity = h('select', {}, ...SEVERITIES.map((level) => h('option', { value: level }, level)));
   severity.value = rule?.severity ?? 'warning';
   const channelBoxes = channels.map((channel) => {
-    const box = h('input', { type: 'checkbox', value: channel.name, checked: rule?.channels.includes(channel.name) ?? false, id: uniqueId('channel') });
-    return { box, element: h('span', { className: 'checkbox' }, box, h('label', { for: box.id }, `${channel.name} (${channel.type})`)) };
+    const box = h('input', {
+      type: 'checkbox',
+      value: channel.name,
+      checked: rule?.channels.includes(channel.name) ?? false,
+      id: uniqueId('channel'),
+    });
+    return {
+      box,
+      element: h(
+        'span',
+        { className: 'checkbox' },
+        box,
+        h('label', { for: box.id }, `${channel.name} (${channel.type})`),
+      ),
+    };
   });
-  const otherChannels = h('input', { type: 'text', value: (rule?.channels ?? []).filter((name) => !channels.some((channel) => channel.name === name)).join(', ') });
+  const otherChannels = h('input', {
+    type: 'text',
+    value: (rule?.channels ?? []).filter((name) => !channels.some((channel) => channel.name === name)).join(', '),
+  });
   const labels = h('textarea', { rows: 2, spellcheck: 'false' });
   labels.value = pairsText(rule?.labels);
   const annotations = h('textarea', { rows: 2, spellcheck: 'false' });
@@ -183,13 +285,27 @@ function ruleForm(
     { className: 'rule-form', 'aria-label': rule ? `Edit rule ${rule.name}` : 'New rule', novalidate: true },
     h('h2', {}, rule ? `Edit ${rule.name}` : 'New rule'),
     field('name', 'Name', nameInput),
-    field('query', 'Condition', queryInput, 'An aggregate compared with a number: avg(cpu_usage{host="a"}) by (host) > 80'),
+    field(
+      'query',
+      'Condition',
+      queryInput,
+      'An aggregate compared with a number: avg(cpu_usage{host="a"}) by (host) > 80',
+    ),
     h(
       'div',
       { className: 'field-row' },
-      field('duration', 'For', h('input', { type: 'text', value: rule?.duration ?? '5m', required: true }), 'how long before it fires'),
+      field(
+        'duration',
+        'For',
+        h('input', { type: 'text', value: rule?.duration ?? '5m', required: true }),
+        'how long before it fires',
+      ),
       field('window', 'Window', h('input', { type: 'text', value: rule?.window ?? '1m' })),
-      field('interval', 'Interval', h('input', { type: 'text', value: rule?.interval ?? '', placeholder: 'service default' })),
+      field(
+        'interval',
+        'Interval',
+        h('input', { type: 'text', value: rule?.interval ?? '', placeholder: 'service default' }),
+      ),
       field('severity', 'Severity', severity),
     ),
     h(
@@ -199,7 +315,12 @@ function ruleForm(
       ...channelBoxes.map((entry) => entry.element),
       field('channels', 'Other channel names (comma-separated)', otherChannels),
     ),
-    h('div', { className: 'field-row' }, field('labels', 'Labels (name=value per line)', labels), field('annotations', 'Annotations (name=value per line)', annotations)),
+    h(
+      'div',
+      { className: 'field-row' },
+      field('labels', 'Labels (name=value per line)', labels),
+      field('annotations', 'Annotations (name=value per line)', annotations),
+    ),
     h('span', { className: 'checkbox' }, enabled, h('label', { for: enabled.id }, 'Enabled')),
     general,
     h('div', { className: 'toolbar' }, submit, h('button', { type: 'button', onclick: cancel }, 'Cancel')),
@@ -225,7 +346,10 @@ function ruleForm(
       duration: inputs.get('duration')!.value.trim(),
       channels: [
         ...channelBoxes.filter((entry) => entry.box.checked).map((entry) => entry.box.value),
-        ...otherChannels.value.split(',').map((name) => name.trim()).filter(Boolean),
+        ...otherChannels.value
+          .split(',')
+          .map((name) => name.trim())
+          .filter(Boolean),
       ],
       severity: severity.value,
       enabled: enabled.checked,
@@ -260,8 +384,16 @@ function ruleForm(
       showFieldError(
         'query',
         `${body.message} (${body.code})`,
-        h('pre', { className: 'caret' }, h('span', {}, text), '\n', h('span', { className: 'caret-mark' }, `${' '.repeat(body.position)}^`)),
-        typeof body.translated_query === 'string' ? 'The position is in the query sent to the query engine, shown above.' : '',
+        h(
+          'pre',
+          { className: 'caret' },
+          h('span', {}, text),
+          '\n',
+          h('span', { className: 'caret-mark' }, `${' '.repeat(body.position)}^`),
+        ),
+        typeof body.translated_query === 'string'
+          ? 'The position is in the query sent to the query engine, shown above.'
+          : '',
       );
       if (typeof body.translated_query !== 'string') {
         queryInput.setSelectionRange(body.position, body.position + 1);

@@ -53,7 +53,10 @@ export function statusPage(context: PageContext): Page {
       const { services } = config;
       const shardUrls = await context.api
         .json<{ shards: string[] }>('GET', SHARDS_URL, undefined, controller.signal)
-        .then((answer) => answer.shards, () => [] as string[]);
+        .then(
+          (answer) => answer.shards,
+          () => [] as string[],
+        );
       const storageIndexes = Array.from({ length: services.storage }, (_, index) => index);
       const [queryUp, alertingUp, queueUp, ingestionUp, storageUp] = await Promise.all([
         isHealthy('/healthz'),
@@ -73,8 +76,12 @@ export function statusPage(context: PageContext): Page {
       ];
       replaceChildren(servicesArea, ...health.map(healthCard));
       await Promise.all([
-        services.ingestion ? renderIngest() : replaceChildren(ingestArea, h('p', { className: 'empty' }, 'Ingestion is not configured.')),
-        services.queue ? renderQueue() : replaceChildren(queueArea, h('p', { className: 'empty' }, 'The queue is not configured.')),
+        services.ingestion
+          ? renderIngest()
+          : replaceChildren(ingestArea, h('p', { className: 'empty' }, 'Ingestion is not configured.')),
+        services.queue
+          ? renderQueue()
+          : replaceChildren(queueArea, h('p', { className: 'empty' }, 'The queue is not configured.')),
       ]);
       renderStorage(shardUrls, storageUp);
       updated.textContent = `Updated ${new Date().toLocaleTimeString()} · every ${REFRESH_MS / 1000} s`;
@@ -97,8 +104,22 @@ export function statusPage(context: PageContext): Page {
         h(
           'dl',
           { className: 'figures' },
-          h('div', {}, h('dt', {}, 'Metrics accepted per second'), h('dd', { 'data-figure': 'ingest-rate' }, rate === undefined ? 'measuring…' : formatNumber(Number(rate.toFixed(2))))),
-          h('div', {}, h('dt', {}, 'Metrics accepted since start'), h('dd', { 'data-figure': 'ingest-total' }, formatNumber(accepted))),
+          h(
+            'div',
+            {},
+            h('dt', {}, 'Metrics accepted per second'),
+            h(
+              'dd',
+              { 'data-figure': 'ingest-rate' },
+              rate === undefined ? 'measuring…' : formatNumber(Number(rate.toFixed(2))),
+            ),
+          ),
+          h(
+            'div',
+            {},
+            h('dt', {}, 'Metrics accepted since start'),
+            h('dd', { 'data-figure': 'ingest-total' }, formatNumber(accepted)),
+          ),
         ),
       );
     } catch (error) {
@@ -109,15 +130,41 @@ export function statusPage(context: PageContext): Page {
 
   async function renderQueue() {
     try {
-      const cluster = await context.api.json<QueueCluster>('GET', upstreamUrl('queue', '/cluster'), undefined, controller.signal);
+      const cluster = await context.api.json<QueueCluster>(
+        'GET',
+        upstreamUrl('queue', '/cluster'),
+        undefined,
+        controller.signal,
+      );
       replaceChildren(
         queueArea,
-        h('p', {}, 'Peers: ', ...cluster.peers.map((peer) => h('span', { className: `badge ${peer.reachable ? 'up' : 'down'}`, title: peer.url }, `${peer.id} ${peer.reachable ? 'reachable' : 'unreachable'}`))),
+        h(
+          'p',
+          {},
+          'Peers: ',
+          ...cluster.peers.map((peer) =>
+            h(
+              'span',
+              { className: `badge ${peer.reachable ? 'up' : 'down'}`, title: peer.url },
+              `${peer.id} ${peer.reachable ? 'reachable' : 'unreachable'}`,
+            ),
+          ),
+        ),
         h(
           'table',
           { className: 'data compact' },
           h('caption', { className: 'visually-hidden' }, 'Queue partitions'),
-          h('thead', {}, h('tr', {}, ...['Topic', 'Partition', 'Leader', 'Term', 'Commit index', 'Members'].map((title) => h('th', { scope: 'col' }, title)))),
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ...['Topic', 'Partition', 'Leader', 'Term', 'Commit index', 'Members'].map((title) =>
+                h('th', { scope: 'col' }, title),
+              ),
+            ),
+          ),
           h(
             'tbody',
             {},
@@ -163,7 +210,17 @@ export function statusPage(context: PageContext): Page {
               {},
               h('td', { className: 'number' }, index),
               h('td', {}, url),
-              h('td', {}, storageUp[index] === undefined ? '—' : h('span', { className: `badge ${storageUp[index] ? 'up' : 'down'}` }, storageUp[index] ? 'up' : 'down')),
+              h(
+                'td',
+                {},
+                storageUp[index] === undefined
+                  ? '—'
+                  : h(
+                      'span',
+                      { className: `badge ${storageUp[index] ? 'up' : 'down'}` },
+                      storageUp[index] ? 'up' : 'down',
+                    ),
+              ),
             ),
           ),
         ),

@@ -11,8 +11,7 @@ import { ErrorCode, RuleError } from '../errors';
  * Either way the result is the query-language text the query engine evaluates and the comparison applied to each
  * returned row. Pure: the query engine validates the translated query separately.
  */
-const COMPARATORS = ['>', '>=', '<', '<=', '==', '!='] as const;
-export type Comparator = (typeof COMPARATORS)[number];
+export type Comparator = '>' | '>=' | '<' | '<=' | '==' | '!=';
 
 export interface Condition {
   /** The query-language text sent to the query engine. */

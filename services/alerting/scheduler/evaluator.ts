@@ -65,6 +65,8 @@ export class Evaluator {
   private readonly alertsByRule = new Map<string, Set<string>>();
   private readonly dueAt = new Map<string, number>();
   private readonly busy = new Set<string>();
+  /** Each rule's slot offset, computed once per rule version rather than at every wake-up. */
+  private readonly offsets = new WeakMap<Rule, number>();
   private readonly running = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private isActive = false;
@@ -176,7 +178,11 @@ export class Evaluator {
     for (const rule of this.rules.values()) {
       if (!rule.spec.enabled) continue;
       const interval = this.intervalOf(rule);
-      const offset = slotOffset(rule.condition.query, interval);
+      let offset = this.offsets.get(rule);
+      if (offset === undefined) {
+        offset = slotOffset(rule.condition.query, interval);
+        this.offsets.set(rule, offset);
+      }
       let dueAt = this.dueAt.get(rule.name);
       if (dueAt === undefined) {
         dueAt = nextSlot(now, interval, offset);

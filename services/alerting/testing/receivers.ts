@@ -74,6 +74,8 @@ export interface ReceivedMail {
   to: string[];
   raw: string;
   user?: string;
+  /** Whether the session was upgraded to TLS before the message. */
+  isSecure: boolean;
 }
 
 export interface SmtpReceiver {
@@ -82,11 +84,14 @@ export interface SmtpReceiver {
   close(): Promise<void>;
 }
 
-/** A plain SMTP server (no TLS) that accepts the given user and password and records each message. */
-export async function startSmtpReceiver(user: string, password: string): Promise<SmtpReceiver> {
+/**
+ * An SMTP server that accepts the given user and password and records each message. With `offersStartTls` it offers
+ * STARTTLS with smtp-server's built-in self-signed certificate; otherwise it speaks plain SMTP only.
+ */
+export async function startSmtpReceiver(user: string, password: string, offersStartTls = false): Promise<SmtpReceiver> {
   const mails: ReceivedMail[] = [];
   const server = new SMTPServer({
-    disabledCommands: ['STARTTLS'],
+    disabledCommands: offersStartTls ? [] : ['STARTTLS'],
     authOptional: false,
     allowInsecureAuth: true,
     logger: false,
@@ -103,6 +108,7 @@ export async function startSmtpReceiver(user: string, password: string): Promise
           to: session.envelope.rcptTo.map((address) => address.address),
           raw: Buffer.concat(parts).toString('utf8'),
           user: session.user as string | undefined,
+          isSecure: session.secure,
         });
         callback();
       });

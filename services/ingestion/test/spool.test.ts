@@ -54,6 +54,45 @@ describe('ingestion spool (cross-process)', () => {
     expect(await ingestion.stop()).toBe(0);
   });
 
+  it('answers 503 spool_full with Retry-After once the spool reaches its bound, and accepts again after replay', async () => {
+    const port = await freePort();
+    ingestion = await startService('ingestion', port, [
+      '--queue-url',
+      queue.url,
+      '--data-dir',
+      `${dataDir}/full`,
+      '--spool-max-bytes',
+      String(64 * 1024),
+      '--rate-limit-overrides',
+      'spooler=10000',
+    ]);
+    const base = `http://127.0.0.1:${port}`;
+    await queue.stop();
+    const large = {
+      metrics: Array.from({ length: 20 }, (_, index) => ({
+        name: 'big',
+        value: index,
+        tags: { pad: 'x'.repeat(150) },
+      })),
+    };
+    let accepted = 0;
+    let reply = await postMetrics(base, 'spooler', large);
+    while (reply.status === 202 && accepted < 100) {
+      accepted++;
+      reply = await postMetrics(base, 'spooler', large);
+    }
+    expect(accepted).toBeGreaterThan(5);
+    expect(reply).toMatchObject({
+      status: 503,
+      body: { error: { code: 'spool_full', message: expect.any(String), retry_after_seconds: 5 } },
+    });
+    expect(reply.headers.get('retry-after')).toBe('5');
+    await queue.start();
+    await waitFor(() => queue.records.length >= accepted || undefined, 15_000, 'the full spool to be replayed');
+    expect(queue.records).toHaveLength(accepted);
+    await waitFor(async () => (await postMetrics(base, 'spooler', large)).status === 202 || undefined, 5000, 'a 202');
+  });
+
   it('replays what the spool holds after kill -9 and a restart', async () => {
     const port = await freePort();
     ingestion = await start(port, 'crash');

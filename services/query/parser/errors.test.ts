@@ -12,7 +12,10 @@ function describeError(query: string): string {
     return 'no error';
   } catch (error) {
     if (!(error instanceof ParseError)) throw error;
-    return `${error.code} @ ${error.position}: ${error.message}`;
+    // The first error, then those found after recovery, one per line.
+    return [error, ...error.others]
+      .map(({ code, position, message }) => `${code} @ ${position}: ${message}`)
+      .join('\n=> ');
   }
 }
 
@@ -24,10 +27,11 @@ function readCases(text: string): { header: string[]; cases: { query: string; ex
   while (index < lines.length && (lines[index].startsWith('#') || lines[index] === '')) header.push(lines[index++]);
   for (; index < lines.length; index++) {
     if (lines[index] === '') continue;
-    const expectedLine = lines[index + 1] ?? '';
-    if (!expectedLine.startsWith('=> ')) throw new Error(`errors.golden.txt line ${index + 2}: expected "=> ..."`);
-    cases.push({ query: lines[index], expected: expectedLine.slice(3) });
-    index++;
+    const query = lines[index];
+    const expected: string[] = [];
+    while ((lines[index + 1] ?? '').startsWith('=> ')) expected.push(lines[++index].slice(3));
+    if (expected.length === 0) throw new Error(`errors.golden.txt line ${index + 2}: expected "=> ..."`);
+    cases.push({ query, expected: expected.join('\n=> ') });
   }
   return { header, cases };
 }

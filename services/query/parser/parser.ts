@@ -31,6 +31,10 @@ const TIME_OPERATORS: Partial<Record<TokenKind, TimeOperator>> = {
 /** RFC 3339: date, `T` or space, time with optional fraction, and a zone. */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 
+/** Stand-ins for a part that failed to parse (TypeScript's createMissingNode); never returned to a caller. */
+const MISSING_FIELD: Field = { expression: { kind: 'number', value: 0 } };
+const MISSING_PREDICATE: Condition = { kind: 'tag', key: '', operator: '=', value: '' };
+
 class Parser {
   private readonly scanner: Scanner;
   private current: Token;
@@ -40,11 +44,67 @@ class Parser {
     this.current = this.scanner.scan();
   }
 
+  /** Problems recorded while recovering; the first is thrown at the end, carrying the others. */
+  private readonly errors: ParseError[] = [];
+
   parseQuery(): Statement {
-    const statement = this.parseStatement();
-    this.accept(TokenKind.Semicolon);
-    if (this.current.kind !== TokenKind.End) throw this.expected('end of query');
-    return statement;
+    let statement: Statement | undefined;
+    try {
+      statement = this.parseStatement();
+      this.accept(TokenKind.Semicolon);
+      if (this.current.kind !== TokenKind.End) throw this.expected('end of query');
+    } catch (error) {
+      if (!(error instanceof ParseError)) throw error;
+      this.record(error);
+    }
+    if (this.errors.length > 0) throw this.errors[0].withOthers(this.errors.slice(1));
+    return statement!;
+  }
+
+  /** Like TypeScript's parseErrorAtPosition: a second error at the same position adds nothing. */
+  private record(error: ParseError): void {
+    if (!this.errors.some((recorded) => recorded.position === error.position)) this.errors.push(error);
+  }
+
+  /**
+   * Records the error and skips to a token where parsing can resume, so one run reports every independent problem.
+   * A lexical error while skipping ends the run (the scanner cannot resynchronise inside a bad token).
+   */
+  private recover<T>(error: unknown, isResumePoint: () => boolean, placeholder: T): T {
+    if (!(error instanceof ParseError)) throw error;
+    this.record(error);
+    while (this.current.kind !== TokenKind.End && !isResumePoint()) this.advance();
+    return placeholder;
+  }
+
+  private isClauseKeyword(): boolean {
+    return ['from', 'where', 'group', 'order', 'limit', 'offset', 'slimit', 'soffset'].some((keyword) =>
+      this.isKeyword(keyword),
+    );
+  }
+
+  private parseFieldRecovering(): Field {
+    try {
+      return this.parseField();
+    } catch (error) {
+      return this.recover(error, () => this.current.kind === TokenKind.Comma || this.isClauseKeyword(), MISSING_FIELD);
+    }
+  }
+
+  private parsePredicateRecovering(): Condition {
+    try {
+      return this.parsePredicate();
+    } catch (error) {
+      return this.recover(
+        error,
+        () =>
+          this.isKeyword('and') ||
+          this.isKeyword('or') ||
+          this.current.kind === TokenKind.RightParen ||
+          this.isClauseKeyword(),
+        MISSING_PREDICATE,
+      );
+    }
   }
 
   private parseStatement(): Statement {
@@ -73,8 +133,8 @@ class Parser {
 
   private parseSelect(): SelectStatement {
     this.expectKeyword('select');
-    const fields = [this.parseField()];
-    while (this.accept(TokenKind.Comma)) fields.push(this.parseField());
+    const fields = [this.parseFieldRecovering()];
+    while (this.accept(TokenKind.Comma)) fields.push(this.parseFieldRecovering());
     const statement: SelectStatement = { kind: 'select', fields, groupBy: { tags: [] }, order: 'asc' };
     if (this.acceptKeyword('from')) statement.measurement = this.parseIdentifier('a measurement');
     if (this.acceptKeyword('where')) statement.condition = this.parseCondition();
@@ -195,8 +255,8 @@ class Parser {
   }
 
   private parseConjunction(): Condition {
-    let left = this.parsePredicate();
-    while (this.acceptKeyword('and')) left = { kind: 'and', left, right: this.parsePredicate() };
+    let left = this.parsePredicateRecovering();
+    while (this.acceptKeyword('and')) left = { kind: 'and', left, right: this.parsePredicateRecovering() };
     return left;
   }
 

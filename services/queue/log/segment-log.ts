@@ -166,7 +166,7 @@ export class SegmentLog {
           hi = entry.index;
           return false;
         }
-        result.push({ ...entry, data: Buffer.from(entry.data) });
+        result.push(entry);
         lo = entry.index + 1;
         return true;
       });
@@ -227,7 +227,7 @@ export class SegmentLog {
         const count = recordsIn(entry);
         if (entry.baseOffset + count <= offset) return true;
         forEachRecord(entry.data, offset - entry.baseOffset, (key, value, timestamp) => {
-          records.push({ offset, key, value: Buffer.from(value), timestamp });
+          records.push({ offset, key, value, timestamp });
           bytes += value.length;
           offset++;
           return records.length < maxCount && bytes < maxBytes;
@@ -433,10 +433,11 @@ export class SegmentLog {
     position: number,
     visit: (entry: StoredEntry, position: number) => boolean,
   ): void {
-    let buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    let chunkBytes = READ_CHUNK_BYTES;
     while (position < segment.size) {
-      const wanted = Math.min(buffer.length, segment.size - position);
-      const bytesRead = fs.readSync(segment.fd, buffer, 0, wanted, position);
+      // A fresh buffer per read: entries handed to `visit` are views into it and may outlive this scan.
+      const buffer = Buffer.allocUnsafe(Math.min(chunkBytes, segment.size - position));
+      const bytesRead = fs.readSync(segment.fd, buffer, 0, buffer.length, position);
       const chunk = buffer.subarray(0, bytesRead);
       let cursor = 0;
       while (cursor < chunk.length) {
@@ -445,7 +446,7 @@ export class SegmentLog {
         if (read.kind === 'incomplete') {
           if (position + cursor + read.needed > segment.size)
             throw new CorruptionError(segment.path, position + cursor, 'frame runs past the end of the segment');
-          if (cursor === 0) buffer = Buffer.allocUnsafe(Math.max(read.needed, buffer.length * 2));
+          if (cursor === 0) chunkBytes = Math.max(read.needed, chunkBytes * 2);
           break;
         }
         if (!visit(read.entry, position + cursor)) return;

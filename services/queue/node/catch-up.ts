@@ -43,10 +43,16 @@ export class CatchUpStager {
     private readonly timeoutMs: number,
   ) {}
 
-  /** Leader: tell `request.peer` to pull this partition's log up to the catch-up point. */
-  stream(partition: Partition, request: CatchUpRequest, stepper: Stepper): void {
+  /**
+   * Leader: tell `request.peer` to pull this partition's log up to the catch-up point. `onFailure` runs when the peer
+   * could not be told (the core then starts a new catch-up on the next heartbeat answer).
+   */
+  stream(partition: Partition, request: CatchUpRequest, stepper: Stepper, onFailure: () => void): void {
     const url = stepper.peerUrl(request.peer);
-    if (!url) return;
+    if (!url) {
+      onFailure();
+      return;
+    }
     const notice: CatchUpNotice = {
       topic: partition.topic,
       partition: partition.partition,
@@ -65,10 +71,14 @@ export class CatchUpStager {
       body: JSON.stringify(notice),
       signal: AbortSignal.timeout(this.timeoutMs),
     })
-      .then((response) => response.arrayBuffer())
-      .catch((error: unknown) =>
-        this.logger.warn('catch-up notice failed', { partition: partition.key, error: (error as Error).message }),
-      );
+      .then(async (response) => {
+        await response.arrayBuffer();
+        if (!response.ok) throw new Error(`peer answered ${response.status}`);
+      })
+      .catch((error: unknown) => {
+        this.logger.warn('catch-up notice failed', { partition: partition.key, error: (error as Error).message });
+        onFailure();
+      });
   }
 
   /** Leader: serves `GET /v1/internal/log`: its retained log from the first index through `upTo`. */

@@ -54,13 +54,17 @@ export class Partition {
 
   /** Registers a proposal appended at `index` in `term`; it resolves when that exact entry commits. */
   track(proposal: PendingProposal): void {
+    // A new proposal at a tracked index means the log was cut back there: the older entry can never commit.
+    const replaced = this.pending.get(proposal.index);
+    if (replaced && replaced.term !== proposal.term)
+      replaced.reject(new ProposalDroppedError(`${this.key}: entry ${proposal.index} was replaced by a new leader`));
     this.pending.set(proposal.index, proposal);
   }
 
   /** Rejects a tracked proposal (its deadline passed); the entry may still commit, unacknowledged. */
-  forget(index: number, error: Error): void {
+  forget(index: number, term: number, error: Error): void {
     const proposal = this.pending.get(index);
-    if (!proposal) return;
+    if (!proposal || proposal.term !== term) return;
     this.pending.delete(index);
     proposal.reject(error);
   }

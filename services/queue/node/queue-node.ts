@@ -154,7 +154,8 @@ export class QueueNode {
     return baseOffset;
   }
 
-  async consume(request: ConsumeRequest): Promise<string> {
+  /** The response body: JSON text from the leader (forwarded) or rendered here from this peer's log. */
+  async consume(request: ConsumeRequest): Promise<string | Buffer> {
     const partition = this.partition(request.topic, request.partition);
     const leader = this.replicationRef?.leaderOf(partition);
     const leaderUrl = leader && leader !== this.replication.selfId ? this.replication.peerUrl(leader) : undefined;
@@ -182,7 +183,7 @@ export class QueueNode {
     return this.consumeLocally(partition, request);
   }
 
-  private async consumeLocally(partition: Partition, request: ConsumeRequest): Promise<string> {
+  private async consumeLocally(partition: Partition, request: ConsumeRequest): Promise<Buffer> {
     try {
       await partition.waitForRecords(request.offset, request.waitMs);
       const { records, nextOffset } = partition.read(request.offset, request.count, this.options.maxConsumeBytes);

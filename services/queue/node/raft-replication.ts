@@ -114,7 +114,8 @@ export class RaftReplication implements Replication {
       },
       options.metrics,
       options.logger,
-      Math.max(500, options.tickMs * options.electionTicks),
+      // A slow answer is not a lost peer: only give up on a request after two maximum election timeouts.
+      Math.max(2_000, 4 * options.tickMs * options.electionTicks),
     );
     options.partitions.forEach((partition, order) => {
       const hardState = options.readHardState(partition);
@@ -273,6 +274,7 @@ export class RaftReplication implements Replication {
         () =>
           partition.forget(
             position.index,
+            position.term,
             noQuorum(`${partition.key}: entry ${position.index} not committed within ${timeoutMs} ms`),
           ),
         timeoutMs,
@@ -365,7 +367,11 @@ export class RaftReplication implements Replication {
   private finish(group: Group, ready: Ready): void {
     if (this.isClosed) return;
     for (const message of ready.messages) this.transport.send(group.key, message);
-    for (const request of ready.needsCatchUp) this.options.stager.stream(group.partition, request, this);
+    for (const request of ready.needsCatchUp)
+      this.options.stager.stream(group.partition, request, this, () => {
+        group.raft.reportUnreachable(request.peer);
+        this.scheduleProcess();
+      });
     if (ready.committed.length > 0) group.partition.apply(ready.committed);
     group.raft.advance(ready);
     this.noteRole(group);

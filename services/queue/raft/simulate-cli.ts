@@ -11,12 +11,15 @@ const configSpec = {
   from: { kind: 'int', env: 'RAFT_SIM_FROM', description: 'the first seed', default: 1, min: 0 },
   seed: { kind: 'int', env: 'RAFT_SIM_SEED', description: 'replay this one seed and print its trace', min: 0 },
   messages: { kind: 'bool', env: 'RAFT_SIM_MESSAGES', description: 'with --seed, trace every message', default: false },
+  steps: { kind: 'int', env: 'RAFT_SIM_STEPS', description: 'time units of faults per run (longer runs)', min: 1 },
 } as const;
 
-function printFailure(result: SimulationResult): void {
+function printFailure(result: SimulationResult, steps: number | undefined): void {
+  const stepsFlag = steps === undefined ? '' : ` --steps ${steps}`;
+  const options = { ...optionsForSeed(result.seed), ...(steps === undefined ? {} : { steps }) };
   console.log(`seed ${result.seed} FAILED: ${result.violation}`);
-  console.log(`options: ${JSON.stringify(optionsForSeed(result.seed))}`);
-  console.log(`replay: node dist/services/queue/raft/simulate-cli.js --seed ${result.seed} --messages`);
+  console.log(`options: ${JSON.stringify(options)}`);
+  console.log(`replay: node dist/services/queue/raft/simulate-cli.js --seed ${result.seed}${stepsFlag} --messages`);
 }
 
 function main(): number {
@@ -28,11 +31,12 @@ function main(): number {
     console.error(error.message);
     return 2;
   }
+  const overrides = config.steps === undefined ? {} : { steps: config.steps };
   if (config.seed !== undefined) {
-    const result = runSimulation(config.seed, { isTracingMessages: config.messages });
+    const result = runSimulation(config.seed, { ...overrides, isTracingMessages: config.messages });
     console.log(result.trace.join('\n'));
     if (result.violation !== null) {
-      printFailure(result);
+      printFailure(result, config.steps);
       return 1;
     }
     console.log(`seed ${config.seed} ok: ${JSON.stringify({ ...result, trace: undefined })}`);
@@ -42,11 +46,11 @@ function main(): number {
   let failures = 0;
   let acknowledged = 0;
   for (let seed = config.from; seed < config.from + config.seeds; seed++) {
-    const result = runSimulation(seed);
+    const result = runSimulation(seed, overrides);
     acknowledged += result.acknowledged;
     if (result.violation !== null) {
       failures++;
-      printFailure(result);
+      printFailure(result, config.steps);
     }
     const done = seed - config.from + 1;
     if (done % 10_000 === 0) console.log(`${done} seeds, ${failures} failed`);

@@ -12,7 +12,8 @@ export interface InitialState {
 
 /**
  * The read-only view of stable storage the core uses; the node writes through Ready.
- * Index firstIndex() - 1 is the compaction point: its term is still known, its entry is not.
+ * Index firstIndex() - 1 is the compaction point: its term is still known, its entry is not. A log that never
+ * compacted has firstIndex() 1 and term(0) 0; an empty one has lastIndex() 0.
  * Returned arrays and entries belong to the caller's read only: the core never mutates them.
  */
 export interface RaftStorage {

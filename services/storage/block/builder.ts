@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { deflateRawSync } from 'node:zlib';
 import { encodeChunk } from '../chunk/codec';
 import { rollup, windowStart } from '../chunk/rollup';
 import type { Samples } from '../chunk/samples';
@@ -182,10 +183,14 @@ export class BlockBuilder {
     await fs.mkdir(temporary, { recursive: true });
     try {
       await writeFileSynced(path.join(temporary, 'chunks'), Buffer.concat(this.chunkParts, this.chunkBytes));
-      await writeFileSynced(path.join(temporary, 'rollups'), Buffer.concat(this.rollupParts, this.rollupBytes));
+      // One deflate stream over every series' rows: a reader inflates it once and then reads rows without zlib calls.
+      await writeFileSynced(
+        path.join(temporary, 'rollups'),
+        deflateRawSync(Buffer.concat(this.rollupParts, this.rollupBytes), { level: 6 }),
+      );
       await writeFileSynced(
         path.join(temporary, 'series'),
-        encodeSeriesTable(this.pending.map((entry) => entry.series)),
+        deflateRawSync(encodeSeriesTable(this.pending.map((entry) => entry.series)), { level: 6 }),
       );
       await writeFileSynced(path.join(temporary, 'index'), index.encode());
       await writeFileSynced(path.join(temporary, 'meta.json'), JSON.stringify(meta, null, 2));

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { inflateRawSync } from 'node:zlib';
 import { decodeChunk } from '../chunk/codec';
 import type { Samples } from '../chunk/samples';
 import { decodeSummary, type Summary } from '../chunk/summary';
@@ -31,6 +32,7 @@ export class BlockCorruptionError extends Error {
 export class BlockReader {
   private loading: Promise<LoadedBlock> | undefined;
   private loaded: LoadedBlock | undefined;
+  private inflatedRollups: Uint8Array | undefined;
 
   private constructor(
     readonly directory: string,
@@ -70,7 +72,7 @@ export class BlockReader {
     ]);
     try {
       return {
-        series: decodeSeriesTable(seriesBytes),
+        series: decodeSeriesTable(inflateRawSync(seriesBytes)),
         index: this.indexCodec.decode(indexBytes),
         chunks,
         rollups,
@@ -78,6 +80,13 @@ export class BlockReader {
     } catch (error) {
       throw new BlockCorruptionError(`block ${this.meta.ulid}: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  /** The inflated rollups file, inflated on first use and kept. */
+  private rollupBytes(): Uint8Array {
+    const files = this.files();
+    this.inflatedRollups ??= files.rollups.length === 0 ? new Uint8Array(0) : inflateRawSync(files.rollups);
+    return this.inflatedRollups;
   }
 
   private files(): LoadedBlock {
@@ -128,7 +137,7 @@ export class BlockReader {
     const reference = series.rollups.find((rollup) => rollup.windowMs === windowMs);
     if (reference === undefined) return undefined;
     return decodeRollupColumns(
-      this.files().rollups.subarray(reference.offset, reference.offset + reference.length),
+      this.rollupBytes().subarray(reference.offset, reference.offset + reference.length),
       windowMs,
     );
   }
@@ -138,7 +147,7 @@ export class BlockReader {
     const reference = series.rollups.find((rollup) => rollup.windowMs === windowMs);
     if (reference === undefined) return undefined;
     const start = reference.sketchOffset;
-    return decodeRollupSketches(this.files().rollups.subarray(start, start + reference.sketchLength));
+    return decodeRollupSketches(this.rollupBytes().subarray(start, start + reference.sketchLength));
   }
 
   chunkSummary(chunk: ChunkMeta): Summary {

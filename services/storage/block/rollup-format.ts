@@ -1,4 +1,3 @@
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { SketchWire } from '../../kit/sketch';
 import { MAX_EXPONENT, powerOfTen, toScaledDecimals } from '../chunk/decimal';
 import type { Rollup } from '../chunk/rollup';
@@ -6,7 +5,7 @@ import { BinaryReader, BinaryWriter } from '../encoding/binary';
 
 /**
  * Rollup rows of one series and tier, column by column (FORMAT.md, "Rollups"): aggregations read the scalar columns
- * into typed arrays without touching the sketches, which sit in a separate deflated section read only on request.
+ * into typed arrays without touching the sketches, which sit in a separate section read only on request.
  */
 export interface RollupColumns {
   starts: Float64Array;
@@ -69,7 +68,8 @@ export function concatenateColumns(parts: readonly RollupColumns[]): RollupColum
 
 /**
  * Scalars: uvarint rows, varint first start, uvarint later starts in windows after the previous, uvarint counts,
- * uvarint first/last time offsets from the row start, then six float columns (writeFloatColumn); deflated.
+ * uvarint first/last time offsets from the row start, then six float columns (writeFloatColumn).
+ * The block deflates its whole rollups file as one stream.
  */
 export function encodeRollupColumns(columns: RollupColumns, windowMs: number): Uint8Array {
   const count = columns.starts.length;
@@ -85,12 +85,12 @@ export function encodeRollupColumns(columns: RollupColumns, windowMs: number): U
     for (let index = 0; index < count; index++)
       writer.writeUvarint(Number.isNaN(times[index]) ? 0 : times[index] - columns.starts[index] + 1);
   for (const name of FLOAT_COLUMNS) writeFloatColumn(writer, columns[name]);
-  return deflateRawSync(writer.subarray(), { level: 6 });
+  return writer.bytes();
 }
 
-/** Throws BinaryFormatError (or a zlib error) on bytes encodeRollupColumns did not write. */
-export function decodeRollupColumns(compressed: Uint8Array, windowMs: number): RollupColumns {
-  const reader = new BinaryReader(inflateRawSync(compressed));
+/** Throws BinaryFormatError on bytes encodeRollupColumns did not write. */
+export function decodeRollupColumns(bytes: Uint8Array, windowMs: number): RollupColumns {
+  const reader = new BinaryReader(bytes);
   const count = reader.readUvarint();
   if (count * 10 > reader.remaining) throw reader.fail(`${count} rollup rows cannot fit`);
   const make = () => new Float64Array(count);
@@ -159,7 +159,7 @@ function readFloatColumn(reader: BinaryReader, column: Float64Array): void {
   }
 }
 
-/** Sketches of the rows: per row uvarint zero, then pos and neg bins as (zigzag index delta, uvarint count); deflated. */
+/** Sketches of the rows: per row uvarint zero, then pos and neg bins as (zigzag index delta, uvarint count). */
 export function encodeRollupSketches(sketches: readonly SketchWire[]): Uint8Array {
   const writer = new BinaryWriter(64 + sketches.length * 16);
   writer.writeUvarint(sketches.length);
@@ -176,11 +176,11 @@ export function encodeRollupSketches(sketches: readonly SketchWire[]): Uint8Arra
       }
     }
   }
-  return deflateRawSync(writer.subarray(), { level: 6 });
+  return writer.bytes();
 }
 
-export function decodeRollupSketches(compressed: Uint8Array): SketchWire[] {
-  const reader = new BinaryReader(inflateRawSync(compressed));
+export function decodeRollupSketches(bytes: Uint8Array): SketchWire[] {
+  const reader = new BinaryReader(bytes);
   const count = reader.readUvarint();
   const alpha = reader.readFloat64();
   const sketches: SketchWire[] = [];

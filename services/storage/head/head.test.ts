@@ -121,5 +121,8 @@ describe('Head', () => {
     expect(read(restored, 'a')).toEqual(read(head, 'a'));
     expect(read(restored, 'b')).toEqual(read(head, 'b'));
     expect(restored.appliedOffsets.get(3)).toBe(17);
+    // A restored series is found again by later appends (the append path builds the same key).
+    expect(restored.append('default', [point(3000, 5, 'a')]).newSeries).toEqual([]);
+    expect(restored.seriesCount).toBe(2);
   });
 });

@@ -77,11 +77,15 @@ export class Head {
     let accepted = 0;
     for (let index = 0; index < points.length; index++) {
       const point = points[index];
+      // The key without fields is built once per point; only new series allocate their labels.
+      const tagKey = `${tenant}\0${point.measurement}\0`;
+      let tagSuffix = '';
+      for (const [name, value] of point.tags) tagSuffix += `\0${name}\0${value}`;
       for (const [field, value] of point.fields) {
-        const labels: SeriesLabels = { tenant, measurement: point.measurement, tags: point.tags, field };
-        const key = seriesKey(labels);
+        const key = tagKey + field + tagSuffix;
         let series = this.byKey.get(key);
         if (series === undefined) {
+          const labels: SeriesLabels = { tenant, measurement: point.measurement, tags: point.tags, field };
           series = this.createSeries(this.nextSeriesId++, labels, key);
           newSeries.push({ id: series.id, labels });
         }
