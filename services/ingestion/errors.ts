@@ -78,14 +78,5 @@ export const spoolFull = (retryAfterSeconds: number) =>
     { 'Retry-After': String(retryAfterSeconds) },
   );
 
-export const shuttingDown = () =>
-  new IngestionError(
-    503,
-    'shutting_down',
-    'the service is shutting down; retry on another replica',
-    {},
-    { 'Retry-After': '1' },
-  );
-
 export const queueRejected = (status: number, detail: string) =>
   new IngestionError(502, 'queue_rejected', `the queue refused the batch (${status}): ${detail}`);

@@ -38,7 +38,7 @@ export class LocalLimiter implements RateLimiter {
  * (`TIME`), not from the replicas, so their clocks need not agree. Tokens travel as strings: Redis truncates Lua
  * numbers to integers.
  */
-export const TAKE_TOKEN_SCRIPT = `
+const TAKE_TOKEN_SCRIPT = `
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local time = redis.call('TIME')

@@ -10,7 +10,7 @@ import { crc32 } from 'node:zlib';
  */
 export const FRAME_HEADER_BYTES = 12;
 /** Frames never exceed this; a larger length field means a damaged header. */
-export const MAX_FRAME_PAYLOAD_BYTES = 64 * 1024 * 1024;
+const MAX_FRAME_PAYLOAD_BYTES = 64 * 1024 * 1024;
 
 export interface Frame {
   /** Byte offset of the frame in its segment. */

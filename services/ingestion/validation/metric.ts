@@ -21,11 +21,11 @@ export interface ValidationLimits {
   maxTagValueLength: number;
 }
 
-export const NAME_PATTERN = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const NAME_PATTERN = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 /** Tag keys follow Prometheus label names so every tag can be used in a query's WHERE clause. */
-export const TAG_KEY_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const TAG_KEY_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** Largest timestamp accepted: the maximum ECMAScript date (year 275760). */
-export const MAX_TIMESTAMP = 8.64e15;
+const MAX_TIMESTAMP = 8.64e15;
 /** How many offending entries a rejection lists. */
 export const MAX_REPORTED_PROBLEMS = 10;
 
@@ -45,7 +45,7 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The first problem of one metric, or a Metric ready for the queue. `now` fills a missing timestamp. */
-export function checkMetric(raw: unknown, index: number, limits: ValidationLimits, now: number): Metric | Problem {
+function checkMetric(raw: unknown, index: number, limits: ValidationLimits, now: number): Metric | Problem {
   if (!isPlainObject(raw)) return { index, field: '', message: 'each metric must be an object' };
   const { name, value, type = MetricType.Gauge, tags, timestamp } = raw;
   if (typeof name !== 'string' || !NAME_PATTERN.test(name))

@@ -4,7 +4,9 @@ import path from 'node:path';
 
 /** Helpers for tests that cross process boundaries: real services, real redis-server, kill -9. */
 
-export const repoRoot = path.resolve(__dirname, '../../..');
+const sourceRoot = path.resolve(__dirname, '../../..');
+/** The repository root, whether this file runs from source (jest) or compiled under dist/ (benchmarks). */
+export const repoRoot = path.basename(sourceRoot) === 'dist' ? path.dirname(sourceRoot) : sourceRoot;
 export const cliPath = path.join(repoRoot, 'dist/services/cli/metricstream.js');
 
 export async function freePort(): Promise<number> {
