@@ -90,7 +90,16 @@ export function planPlatform(options: PlatformOptions): ProcessSpec[] {
       label: 'query',
       service: ServiceName.Query,
       port: options.queryPort,
-      args: ['--storage-urls', shards.map((shard) => url(shard.port)).join(',')],
+      args: [
+        '--storage-urls',
+        shards.map((shard) => url(shard.port)).join(','),
+        '--alerting-url',
+        url(options.alertingPort),
+        '--queue-url',
+        url(options.queuePort),
+        '--ingestion-url',
+        url(options.ingestionPort),
+      ],
       env: {},
     },
     {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { ApiKeyStore } from '../kit/auth';
 import { systemClock } from '../kit/clock';
+import { mountConsole } from '../kit/console';
 import { ConfigError } from '../kit/errors';
 import { closeServer, createApp, finishApp, listen } from '../kit/http';
 import { createRegistry, prom } from '../kit/metrics';
@@ -120,6 +121,13 @@ const configSpec = {
     env: 'API_KEYS_FILE',
     description: 'JSON/YAML {keys: [{key_sha256 | key, client, tenant}]} shared with ingestion',
   },
+  alertingUrl: { kind: 'string', env: 'ALERTING_URL', description: 'alerting service the web console (/ui) talks to' },
+  queueUrl: { kind: 'string', env: 'QUEUE_URL', description: 'queue service the web console shows on its status page' },
+  ingestionUrl: {
+    kind: 'string',
+    env: 'INGESTION_URL',
+    description: 'ingestion service the web console shows on its status page',
+  },
 } as const;
 
 export const queryService = defineService({
@@ -175,6 +183,15 @@ export const queryService = defineService({
       shards: () => shards.list(),
       keys,
       onCache: (result) => cacheRequests.inc({ result }),
+    });
+    mountConsole(app, {
+      assetsDir: path.resolve(__dirname, '../../console'),
+      upstreams: {
+        alerting: config.alertingUrl,
+        queue: config.queueUrl,
+        ingestion: config.ingestionUrl,
+        storage: () => shards.list(),
+      },
     });
     finishApp(app, logger);
     const server = await listen(app, config.port, config.host);

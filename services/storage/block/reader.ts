@@ -49,10 +49,6 @@ export class BlockReader {
     }
   }
 
-  get isLoaded(): boolean {
-    return this.loaded !== undefined;
-  }
-
   overlaps(from: number, to: number): boolean {
     return this.meta.minTime <= to && this.meta.maxTime > from;
   }

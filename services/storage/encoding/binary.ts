@@ -27,10 +27,6 @@ export class BinaryWriter {
     this.view = new DataView(this.buffer.buffer);
   }
 
-  get size(): number {
-    return this.length;
-  }
-
   private reserve(bytes: number): void {
     if (this.length + bytes <= this.buffer.length) return;
     let capacity = this.buffer.length * 2;

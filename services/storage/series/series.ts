@@ -13,10 +13,6 @@ export interface SeriesLabels {
 export const DEFAULT_TENANT = 'default';
 export const DEFAULT_FIELD = 'value';
 
-export function sortedTags(tags: Readonly<Record<string, string>>): [string, string][] {
-  return Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
 export function tagRecord(tags: SeriesLabels['tags']): Record<string, string> {
   const record: Record<string, string> = {};
   for (const [key, value] of tags) record[key] = value;

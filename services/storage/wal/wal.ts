@@ -123,11 +123,6 @@ export class Wal {
     return handle;
   }
 
-  /** The segment the next record will be written to. */
-  get currentSegment(): number {
-    return this.plannedSegment;
-  }
-
   /** Queues a record; resolves once it is written and (unless syncing is off) fdatasynced. */
   append(record: Uint8Array): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
