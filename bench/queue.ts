@@ -19,7 +19,7 @@ const BATCH = 1_000;
 const CONCURRENCY = 4;
 /** `--rate N`: the open-loop rate of the replicated latency case (the issue's example is 20,000/s). */
 const rateFlag = process.argv.indexOf('--rate');
-const FIXED_RATE = rateFlag > 0 ? Number(process.argv[rateFlag + 1]) : 5_000;
+const FIXED_RATE = rateFlag > 0 ? Number(process.argv[rateFlag + 1]) : 2_000;
 const cliPath = path.resolve(__dirname, '../services/cli/metricstream.js');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-queue-'));
 

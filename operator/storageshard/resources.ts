@@ -91,7 +91,6 @@ export function makeStatefulSet(shard: StorageShard, options: BuildOptions): Kub
                 { name: 'DATA_DIR', value: '/data' },
                 { name: 'SHARD_INDEX', value: String(spec.index) },
                 { name: 'SHARD_COUNT', value: String(spec.count) },
-                { name: 'CONSUMER_GROUP', value: `storage-${spec.index}` },
                 {
                   name: 'QUEUE_URL',
                   value: `http://${spec.queueCluster}.${shard.metadata.namespace}.svc:${queuePort}`,

@@ -90,6 +90,23 @@ describe('election', () => {
   });
 });
 
+describe('stale terms', () => {
+  it('a vote request at a stale term is rejected with the newer term, which the candidate adopts', () => {
+    const cluster = new Interaction({ isPreVoteEnabled: false });
+    cluster.addPeers(['a', 'b', 'c']);
+    cluster.isolate('c');
+    cluster.tick('c', 45);
+    cluster.stabilize();
+    cluster.reconnect('c');
+    cluster.takeTrace();
+    cluster.isolate('b');
+    cluster.raft('a').campaign();
+    cluster.stabilize();
+    expect(cluster.takeTrace()).toContain('c->a voteResponse term:3 rejected');
+    expect(cluster.raft('a').status()).toMatchObject({ role: 'follower', term: 3 });
+  });
+});
+
 describe('pre-vote', () => {
   it('keeps a rejoining partitioned peer from disrupting the leader', () => {
     const cluster = electedCluster();

@@ -517,8 +517,11 @@ export class RaftNode {
         });
         return;
       case MessageType.PreVote:
+      case MessageType.Vote:
+        // The rejection carries our term so that a candidate left behind adopts it (Raft §5.1). Ignoring it can
+        // leave two peers campaigning at ever higher terms that never meet.
         this.send({
-          type: MessageType.PreVoteResponse,
+          type: message.type === MessageType.PreVote ? MessageType.PreVoteResponse : MessageType.VoteResponse,
           from: this.id,
           to: message.from,
           term: this.term,
