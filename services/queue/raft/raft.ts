@@ -947,8 +947,12 @@ export class RaftNode {
     return members;
   }
 
+  /**
+   * Thesis §4.2.2: a peer whose own log removes it still campaigns until that removal commits, since it may hold the
+   * only up-to-date log; it just does not count its own vote (poll counts members only).
+   */
   private isPromotable(): boolean {
-    return this.members().includes(this.id);
+    return this.members().includes(this.id) || this.configs[0].members.includes(this.id);
   }
 
   private selfProgress(): Progress {

@@ -30,6 +30,18 @@ describe('Raft simulation', () => {
     }
   });
 
+  it.each([
+    // A removed peer that missed its removal forced elections forever in a run without pre-vote.
+    [7735, {}],
+    // Two candidates ignored each other's stale-term vote requests and never met (now rejected with the term).
+    [300770, { steps: 1500 }],
+    // The only up-to-date peer held an uncommitted removal of itself and would not campaign (thesis §4.2.2).
+    [98608, {}],
+  ])('still passes seed %i, which once failed', (seed, options) => {
+    const result = runSimulation(seed, options);
+    if (result.violation !== null) throw new Error(describeFailure(result));
+  });
+
   it('replays a seed exactly', () => {
     const first = runSimulation(42, { isTracingMessages: true });
     const second = runSimulation(42, { isTracingMessages: true });
