@@ -313,7 +313,19 @@ describeEnvTest('operator against a real kube-apiserver', () => {
       'POST /v1/cluster/transfer-leadership events-0',
     ]);
 
-    const settled = await get(resources.statefulSet, 'events');
+    // The operator may finish the roll with one last write; after that nothing may write again (no fighting).
+    let settled = await get(resources.statefulSet, 'events');
+    await waitFor(
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        const current = await get(resources.statefulSet, 'events');
+        const isQuiet = current.metadata.resourceVersion === settled.metadata.resourceVersion;
+        settled = current;
+        return isQuiet || undefined;
+      },
+      15_000,
+      'the StatefulSet to settle',
+    );
     await new Promise((resolve) => setTimeout(resolve, 2500));
     expect((await get(resources.statefulSet, 'events')).metadata.resourceVersion).toBe(
       settled.metadata.resourceVersion,
