@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { apiVersionOf, resources, type KubeObject, type OwnerReference } from '../runtime/kube';
+import { dataVolumeClaim, scratchVolumes, serviceContainerDefaults } from '../runtime/pod';
 import type { QueueCluster } from './types';
 
 export const queuePort = 8081;
@@ -200,34 +201,13 @@ export function makeStatefulSet(cluster: QueueCluster, shape: StatefulSetShape, 
               ],
               envFrom: [{ configMapRef: { name: configMapName(cluster) } }],
               ...(spec.resources && { resources: spec.resources }),
-              readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5 },
-              livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                capabilities: { drop: ['ALL'] },
-              },
-              volumeMounts: [
-                { name: 'data', mountPath: '/data' },
-                { name: 'tmp', mountPath: '/tmp' },
-              ],
+              ...serviceContainerDefaults(),
             },
           ],
-          volumes: [{ name: 'tmp', emptyDir: {} }],
+          volumes: scratchVolumes(),
         },
       },
-      volumeClaimTemplates: [
-        {
-          apiVersion: 'v1',
-          kind: 'PersistentVolumeClaim',
-          metadata: { name: 'data', labels: selectorLabels(cluster) },
-          spec: {
-            accessModes: ['ReadWriteOnce'],
-            ...(spec.storage?.storageClassName && { storageClassName: spec.storage.storageClassName }),
-            resources: { requests: { storage: spec.storage?.size ?? '10Gi' } },
-          },
-        },
-      ],
+      volumeClaimTemplates: [dataVolumeClaim(selectorLabels(cluster), spec.storage, '10Gi')],
     },
   };
 }

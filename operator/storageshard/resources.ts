@@ -1,4 +1,5 @@
 import { apiVersionOf, resources, type KubeObject, type OwnerReference } from '../runtime/kube';
+import { dataVolumeClaim, scratchVolumes, serviceContainerDefaults } from '../runtime/pod';
 import { queuePort } from '../queuecluster/resources';
 import type { StorageShard } from './types';
 
@@ -98,34 +99,13 @@ export function makeStatefulSet(shard: StorageShard, options: BuildOptions): Kub
                 { name: 'RETENTION', value: spec.retention ?? '30d' },
               ],
               ...(spec.resources && { resources: spec.resources }),
-              readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5 },
-              livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                capabilities: { drop: ['ALL'] },
-              },
-              volumeMounts: [
-                { name: 'data', mountPath: '/data' },
-                { name: 'tmp', mountPath: '/tmp' },
-              ],
+              ...serviceContainerDefaults(),
             },
           ],
-          volumes: [{ name: 'tmp', emptyDir: {} }],
+          volumes: scratchVolumes(),
         },
       },
-      volumeClaimTemplates: [
-        {
-          apiVersion: 'v1',
-          kind: 'PersistentVolumeClaim',
-          metadata: { name: 'data', labels: selectorLabels(shard) },
-          spec: {
-            accessModes: ['ReadWriteOnce'],
-            ...(spec.storage?.storageClassName && { storageClassName: spec.storage.storageClassName }),
-            resources: { requests: { storage: spec.storage?.size ?? '20Gi' } },
-          },
-        },
-      ],
+      volumeClaimTemplates: [dataVolumeClaim(selectorLabels(shard), spec.storage, '20Gi')],
     },
   };
 }
