@@ -1,6 +1,6 @@
 import { DEFAULT_TENANT } from '../kit/auth';
 import type { Clock } from '../kit/clock';
-import { cacheKey, type ResultsCache } from './cache/results-cache';
+import { cacheKey, cacheLifetime, type ResultsCache } from './cache/results-cache';
 import { ErrorCode, QueryError } from './errors';
 import type { Answer, Executor } from './executor/executor';
 import type { Statement } from './parser/ast';
@@ -27,6 +27,8 @@ export interface QueryRequest {
   allowPartial: boolean;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
+  /** False for callers that need the current answer, such as alert evaluation (the batch endpoint). */
+  isCacheable?: boolean;
 }
 
 /** The outcome of one query: the JSON body, already serialized (it may come straight from the cache). */
@@ -62,12 +64,14 @@ export class QueryEngine {
         case 'select': {
           const { cache, cacheTtlMs } = this.options;
           const key =
-            cache && cacheTtlMs > 0 ? cacheKey(plan, request.tenant ?? DEFAULT_TENANT, cacheTtlMs) : undefined;
+            cache && cacheTtlMs > 0 && request.isCacheable !== false
+              ? cacheKey(plan, request.tenant ?? DEFAULT_TENANT, cacheTtlMs)
+              : undefined;
           const cached = key ? await cache!.get(key) : undefined;
           if (cached !== undefined) return { body: cached, isCached: true };
           const answer = await this.options.executor.select(plan, context);
           const body = this.serialize(answer);
-          if (key && answer.missingShards.length === 0) await cache!.set(key, body, cacheTtlMs);
+          if (key && answer.missingShards.length === 0) await cache!.set(key, body, cacheLifetime(plan, cacheTtlMs));
           return { body, isCached: false };
         }
         case 'explain':

@@ -87,7 +87,7 @@ export function addQueryRoutes(app: Express, options: RouteOptions): void {
       const results = await Promise.all(
         (queries as string[]).map(async (query) => {
           try {
-            const outcome = await engine.run({ query, tenant, allowPartial, signal });
+            const outcome = await engine.run({ query, tenant, allowPartial, signal, isCacheable: false });
             options.onCache(outcome.isCached ? 'hit' : 'miss');
             return outcome.body;
           } catch (error) {

@@ -4,7 +4,7 @@ import { startRedis, type ManagedProcess } from '../../kit/testing/processes';
 import type { SelectStatement } from '../parser/ast';
 import { parse } from '../parser/parser';
 import { planSelect } from '../planner/planner';
-import { cacheKey, MemoryCache, RedisCache } from './results-cache';
+import { cacheKey, cacheLifetime, MemoryCache, RedisCache } from './results-cache';
 
 const OPTIONS = { defaultRangeMs: 3_600_000, maxPoints: 100_000, exactPointsLimit: 1000 };
 const keyAt = (query: string, now: number, tenant = 'default') =>
@@ -17,6 +17,14 @@ describe('cacheKey', () => {
   it('is the same while now() stays in one window and changes with the next', () => {
     expect(keyAt(DASHBOARD, BASE)).toBe(keyAt(DASHBOARD, BASE + 60_000));
     expect(keyAt(DASHBOARD, BASE)).not.toBe(keyAt(DASHBOARD, BASE + 300_000));
+  });
+
+  it('keeps a short relative range no longer than the range itself', () => {
+    const ALERT = 'SELECT avg(cpu) WHERE time > now() - 1s';
+    expect(keyAt(ALERT, BASE)).toBe(keyAt(ALERT, BASE + 500));
+    expect(keyAt(ALERT, BASE)).not.toBe(keyAt(ALERT, BASE + 1000));
+    const plan = planSelect(parse(ALERT) as SelectStatement, { ...OPTIONS, now: BASE });
+    expect(cacheLifetime(plan, 60_000)).toBe(1000);
   });
 
   it('normalizes the query text and separates tenants', () => {

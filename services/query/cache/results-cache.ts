@@ -15,8 +15,13 @@ export interface ResultsCache {
  * the TTL without GROUP BY time). Within one window the same windows are answered, so a dashboard refreshing every
  * few seconds is served from the cache; the newest window may be up to one TTL stale, as the design document accepts.
  */
+const rangeOf = (plan: SelectPlan) => Math.max(1, plan.end - plan.start);
+
+/** How long an answer may be reused: the TTL, but never longer than the queried range (an alert's "last 1 s"). */
+export const cacheLifetime = (plan: SelectPlan, ttlMs: number) => Math.min(ttlMs, rangeOf(plan));
+
 export function cacheKey(plan: SelectPlan, tenant: string, ttlMs: number): string {
-  const step = plan.window?.interval ?? ttlMs;
+  const step = Math.min(plan.window?.interval ?? ttlMs, rangeOf(plan));
   const offset = plan.window?.offset ?? 0;
   const align = (time: number) => (plan.isRelative ? Math.floor((time - offset) / step) : time);
   const material = JSON.stringify([tenant, plan.normalized, align(plan.start), align(plan.end - 1)]);
