@@ -9,7 +9,7 @@ import type { Ingestor } from './ingest';
  * `POST /metrics` and `POST /v1/metrics` served on node:http directly, in front of the express app.
  *
  * Why: the hot path measured at ~0.4 of a bare node:http server through express (router, middleware chain,
- * res.json), against an aim of 0.5 (docs/performance/ingestion.md). This handler keeps the kit's contract
+ * res.json), against an aim of 0.5 (docs/PERFORMANCE.md). This handler keeps the kit's contract
  * byte for byte: the same body reader and 413/400 errors (`readBody`, `parseJson`), the same error conversion and
  * `{"error": {...}}` body (`toApiError`, `ApiError.toBody`), X-Request-Id, and the kit's per-route HTTP metrics.
  * Every other request falls through to express.
