@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -158,5 +159,104 @@ describe.each([
     } finally {
       clearInterval(sender);
     }
+  });
+});
+
+describe('faults during sustained ingest on the cluster topology', () => {
+  let platform: ManagedProcess;
+  let dataDir: string;
+  let ports: Awaited<ReturnType<typeof platformPorts>>;
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'metricstream-faults-'));
+    ports = await platformPorts();
+    const flags = ['--data-dir', dataDir, '--redis-port', String(ports.redis), '--cluster'];
+    for (const service of ['ingestion', 'queue', 'storage', 'query', 'alerting'] as const)
+      flags.push(`--${service}-port`, String(ports[service]));
+    platform = await spawnProcess('platform', process.execPath, [cliPath, 'start', ...flags], {
+      env: { LOG_LEVEL: 'warn' },
+      waitUntilReady: () =>
+        waitFor(
+          async () => {
+            for (const port of [ports.ingestion, ports.ingestion + 100, ports.query, ports.storage + 100])
+              if (!(await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return undefined;
+            return true;
+          },
+          90_000,
+          'the cluster to be ready',
+        ),
+    });
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** kill -9 the platform's child serving `port`; the supervisor restarts it. */
+  const killChild = (service: string, port: number) => {
+    const pid = execFileSync('pgrep', ['-f', `metricstream.js ${service} --port ${port}( |$)`], {
+      encoding: 'utf8',
+    }).trim();
+    process.kill(Number(pid.split('\n')[0]), 'SIGKILL');
+  };
+
+  it('keeps every metric that got a 202 exactly once through kill -9 of a queue peer, a shard and an ingestion replica', async () => {
+    const accepted: number[] = [];
+    const stalls: Record<string, number> = {};
+    let sequence = 0;
+    let isRunning = true;
+    let lastAcceptedAt = Date.now();
+    let longestGap = 0;
+    const ingest = async (replicaPort: number) => {
+      while (isRunning) {
+        const mine = sequence++;
+        try {
+          const response = await post(
+            `http://127.0.0.1:${replicaPort}/metrics`,
+            { metrics: [{ name: 'fault_seq', value: mine, type: 'gauge', tags: { seq: String(mine) } }] },
+            { Authorization: `client_${mine % 500}` },
+          );
+          if (response.status === 202) {
+            accepted.push(mine);
+            longestGap = Math.max(longestGap, Date.now() - lastAcceptedAt);
+            lastAcceptedAt = Date.now();
+          }
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+    };
+    const writers = [ingest(ports.ingestion), ingest(ports.ingestion), ingest(ports.ingestion + 100)];
+    const fault = async (label: string, service: string, port: number) => {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      longestGap = 0;
+      killChild(service, port);
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      stalls[label] = longestGap;
+    };
+    await fault('queue peer q1', 'queue', ports.queue + 100);
+    await fault('storage shard 1', 'storage', ports.storage + 100);
+    await fault('ingestion replica 1', 'ingestion', ports.ingestion + 100);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    isRunning = false;
+    await Promise.all(writers);
+    process.stdout.write(
+      `fault stalls (longest gap between 202s, ms): ${JSON.stringify(stalls)}; accepted ${accepted.length}\n`,
+    );
+
+    const queryUrl = `http://127.0.0.1:${ports.query}`;
+    const counts = await waitFor(
+      async () => {
+        const rows = await queryRows(queryUrl, 'SELECT count(fault_seq) WHERE time > now() - 1h GROUP BY seq');
+        const bySequence = new Map(rows.map((row) => [Number(row.seq), Number(row.count)]));
+        return accepted.every((mine) => bySequence.has(mine)) ? bySequence : undefined;
+      },
+      90_000,
+      'every accepted metric to be queryable',
+    );
+    const duplicated = [...counts].filter(([, count]) => count !== 1);
+    expect(duplicated).toEqual([]);
+    expect(accepted.length).toBeGreaterThan(100);
   });
 });
