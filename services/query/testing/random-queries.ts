@@ -1,5 +1,5 @@
 import type { Random } from '../../kit/clock';
-import type { Call, Condition, Expression, SelectStatement } from '../parser/ast';
+import { AGGREGATE_FUNCTIONS, type Call, type Condition, type Expression, type SelectStatement } from '../parser/ast';
 import type { StoredPoint } from './storage-double';
 
 /** Random data and random queries shared by the executor's oracle test and the cross-process tests. */
@@ -36,26 +36,7 @@ export function generatePoints(random: Random, count: number, now: number): Stor
   return points;
 }
 
-const FUNCTIONS: Call['name'][] = [
-  'avg',
-  'mean',
-  'sum',
-  'min',
-  'max',
-  'count',
-  'first',
-  'last',
-  'median',
-  'percentile',
-  'p50',
-  'p90',
-  'p95',
-  'p99',
-  'stddev',
-  'spread',
-  'rate',
-  'derivative',
-];
+const FUNCTIONS: readonly Call['name'][] = AGGREGATE_FUNCTIONS;
 
 function randomCall(random: Random, measurement: string | undefined): Call {
   const field = measurement ? 'value' : pick(random, ['cpu', 'mem', 'requests']);
