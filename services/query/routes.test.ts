@@ -93,6 +93,11 @@ describe('query HTTP API', () => {
     const second = await fetch(`${base}/query?q=${encodeURIComponent(DESIGN_QUERY)}`);
     expect(second.headers.get('x-cache')).toBe('hit');
     expect(shard.requests).toHaveLength(1);
+    const fresh = await fetch(`${base}/query?q=${encodeURIComponent(DESIGN_QUERY)}`, {
+      headers: { 'Cache-Control': 'no-cache' },
+    });
+    expect(fresh.headers.get('x-cache')).toBe('miss');
+    expect(shard.requests).toHaveLength(2);
     now += 61_000;
     const expired = await fetch(`${base}/query?q=${encodeURIComponent(DESIGN_QUERY)}`);
     expect(expired.headers.get('x-cache')).toBe('miss');

@@ -48,6 +48,7 @@ export function addQueryRoutes(app: Express, options: RouteOptions): void {
         tenant,
         allowPartial: partial === true || partial === 'true',
         signal,
+        isCacheable: !/\bno-(cache|store)\b/i.test(req.get('cache-control') ?? ''),
       });
       options.onCache(outcome.isCached ? 'hit' : 'miss');
       res

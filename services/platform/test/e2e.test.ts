@@ -51,7 +51,7 @@ const post = (url: string, body: unknown, headers: Record<string, string> = {}) 
   });
 
 async function queryRows(queryUrl: string, query: string): Promise<Record<string, unknown>[]> {
-  const response = await post(`${queryUrl}/query`, { query });
+  const response = await post(`${queryUrl}/query`, { query }, { 'Cache-Control': 'no-cache' });
   const body = (await response.json()) as { series?: Record<string, unknown>[]; error?: unknown };
   if (response.status !== 200) throw new Error(`query failed: ${JSON.stringify(body)}`);
   return body.series ?? [];
