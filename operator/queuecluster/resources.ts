@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { apiVersionOf, resources, type KubeObject, type OwnerReference } from '../runtime/kube';
-import { dataVolumeClaim, scratchVolumes, serviceContainerDefaults } from '../runtime/pod';
+import { dataVolumeClaim, podSecurityContext, scratchVolumes, serviceContainerDefaults } from '../runtime/pod';
 import type { QueueCluster } from './types';
 
 export const queuePort = 8081;
@@ -180,12 +180,7 @@ export function makeStatefulSet(cluster: QueueCluster, shape: StatefulSetShape, 
           annotations: { [configHashAnnotation]: configHash(restartSettings(cluster)) },
         },
         spec: {
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: 10001,
-            fsGroup: 10001,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
+          securityContext: podSecurityContext(),
           terminationGracePeriodSeconds: 60,
           containers: [
             {

@@ -1,5 +1,13 @@
 /** Pod-spec pieces every MetricStream StatefulSet shares: probes, a locked-down container, and its data volume. */
 
+/** Pods run as a fixed non-root user with the runtime's default seccomp profile. */
+export const podSecurityContext = () => ({
+  runAsNonRoot: true,
+  runAsUser: 10001,
+  fsGroup: 10001,
+  seccompProfile: { type: 'RuntimeDefault' },
+});
+
 /** Probes, security context and mounts of a service container that keeps its data under /data. */
 export const serviceContainerDefaults = () => ({
   readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5 },

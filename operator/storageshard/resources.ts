@@ -1,5 +1,5 @@
 import { apiVersionOf, resources, type KubeObject, type OwnerReference } from '../runtime/kube';
-import { dataVolumeClaim, scratchVolumes, serviceContainerDefaults } from '../runtime/pod';
+import { dataVolumeClaim, podSecurityContext, scratchVolumes, serviceContainerDefaults } from '../runtime/pod';
 import { queuePort } from '../queuecluster/resources';
 import type { StorageShard } from './types';
 
@@ -73,12 +73,7 @@ export function makeStatefulSet(shard: StorageShard, options: BuildOptions): Kub
       template: {
         metadata: { labels: commonLabels(shard) },
         spec: {
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: 10001,
-            fsGroup: 10001,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
+          securityContext: podSecurityContext(),
           terminationGracePeriodSeconds: 60,
           containers: [
             {
