@@ -6,15 +6,15 @@
  *   npm run bench:query -- --series 2000
  *   npm run bench:query -- --full       # 12,000 series × 24 h at 10 s ≈ 104M points (long: loading dominates)
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { storageRequest } from '../services/query/executor/executor';
 import type { SelectStatement } from '../services/query/parser/ast';
 import { parse } from '../services/query/parser/parser';
 import { planSelect } from '../services/query/planner/planner';
-import { freePort, httpReady, spawnProcess, waitFor, type ManagedProcess } from '../services/kit/testing/processes';
+import { startInfluxDb } from '../services/kit/testing/peers';
+import { freePort, httpReady, spawnProcess, type ManagedProcess } from '../services/kit/testing/processes';
 
 /** The compiled CLI next to this compiled file (the kit's startService resolves paths from the source tree). */
 const cli = path.resolve(__dirname, '../services/cli/metricstream.js');
@@ -111,36 +111,6 @@ async function timeStorage(shardUrls: string[], query: string, now: number): Pro
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
-/** InfluxDB 1.x (Debian `influxdb`) on free loopback ports, when installed: the peer in the same run. */
-async function startInflux(directory: string): Promise<{ url: string; process: ManagedProcess } | undefined> {
-  const influxd = spawnSync('sh', ['-c', 'command -v influxd']).stdout.toString().trim();
-  if (!influxd) {
-    process.stdout.write('InfluxDB comparison skipped: influxd is not installed (apt-get install -y influxdb)\n');
-    return undefined;
-  }
-  const [httpPort, rpcPort] = [await freePort(), await freePort()];
-  const config = path.join(directory, 'influxdb.conf');
-  writeFileSync(
-    config,
-    [
-      'reporting-disabled = true',
-      `bind-address = "127.0.0.1:${rpcPort}"`,
-      `[meta]\n  dir = "${directory}/influx/meta"`,
-      `[data]\n  dir = "${directory}/influx/data"\n  wal-dir = "${directory}/influx/wal"\n  query-log-enabled = false`,
-      `[http]\n  bind-address = "127.0.0.1:${httpPort}"\n  log-enabled = false`,
-      '[monitor]\n  store-enabled = false',
-      '[continuous_queries]\n  enabled = false',
-    ].join('\n'),
-  );
-  const url = `http://127.0.0.1:${httpPort}`;
-  const managed = await spawnProcess('influxd', influxd, ['-config', config], {
-    waitUntilReady: () =>
-      waitFor(async () => (await fetch(`${url}/ping`)).status === 204 || undefined, 30_000, 'influxd'),
-  });
-  await post(`${url}/query?q=${encodeURIComponent('CREATE DATABASE bench')}`, '');
-  return { url, process: managed };
-}
-
 async function timeInflux(url: string, query: string): Promise<number> {
   const started = process.hrtime.bigint();
   const response = await fetch(`${url}/query?db=bench&epoch=ms&q=${encodeURIComponent(query)}`);
@@ -170,8 +140,8 @@ async function main(): Promise<void> {
       );
       shardUrls.push(`http://127.0.0.1:${port}`);
     }
-    const influx = await startInflux(directory);
-    if (influx) processes.push(influx.process);
+    const influx = await startInfluxDb(path.join(directory, 'influx'), 'bench');
+    if (influx) processes.push(influx);
     const end = Math.floor(Date.now() / STEP_MS) * STEP_MS;
     process.stdout.write(
       `loading ${seriesCount} series × 24 h at 10 s into ${shardCount} storage shards${influx ? ' and InfluxDB' : ''}...\n`,

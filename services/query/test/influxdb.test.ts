@@ -1,9 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { seededRandom } from '../../kit/clock';
-import { freePort, spawnProcess, waitFor, type ManagedProcess } from '../../kit/testing/processes';
+import { installedBinary, startInfluxDb, type RunningPeer } from '../../kit/testing/peers';
 import { QueryEngine } from '../engine';
 import { Executor } from '../executor/executor';
 import { expectRowsClose, generatePoints } from '../testing/random-queries';
@@ -13,7 +12,7 @@ import { startStorageDouble, type StorageDouble } from '../testing/storage-doubl
  * The same data in InfluxDB 1.x (Debian `influxdb`) and in MetricStream; a corpus of InfluxQL queries must give the
  * same numbers from both. Skips, saying why, when influxd is not installed.
  */
-const influxd = spawnSync('sh', ['-c', 'command -v influxd']).stdout.toString().trim();
+const influxd = installedBinary('influxd');
 if (!influxd)
   process.stdout.write('influxdb comparison skipped: influxd is not installed (apt-get install -y influxdb)\n');
 
@@ -26,35 +25,14 @@ type Row = Record<string, number | string | null>;
   const end = new Date(NOW).toISOString();
   const range = `time >= '${start}' AND time < '${end}'`;
   const directory = mkdtempSync(path.join(os.tmpdir(), 'influx-'));
-  let influx: ManagedProcess;
+  let influx: RunningPeer;
   let influxUrl: string;
   let shard: StorageDouble;
   let engine: QueryEngine;
 
   beforeAll(async () => {
-    const [httpPort, rpcPort] = [await freePort(), await freePort()];
-    const config = path.join(directory, 'influxdb.conf');
-    writeFileSync(
-      config,
-      [
-        'reporting-disabled = true',
-        `bind-address = "127.0.0.1:${rpcPort}"`,
-        `[meta]\n  dir = "${directory}/meta"`,
-        `[data]\n  dir = "${directory}/data"\n  wal-dir = "${directory}/wal"\n  query-log-enabled = false`,
-        `[http]\n  bind-address = "127.0.0.1:${httpPort}"\n  log-enabled = false`,
-        '[monitor]\n  store-enabled = false',
-        '[continuous_queries]\n  enabled = false',
-      ].join('\n'),
-    );
-    influxUrl = `http://127.0.0.1:${httpPort}`;
-    influx = await spawnProcess('influxd', influxd, ['-config', config], {
-      waitUntilReady: () =>
-        waitFor(async () => (await fetch(`${influxUrl}/ping`)).status === 204 || undefined, 20_000, 'influxd'),
-    });
-    await fetch(`${influxUrl}/query`, {
-      method: 'POST',
-      body: new URLSearchParams({ q: 'CREATE DATABASE metricstream' }),
-    });
+    influx = (await startInfluxDb(directory, 'metricstream'))!;
+    influxUrl = influx.url;
     const lines = points.map((point) => {
       const tags = Object.entries(point.tags)
         .map(([key, value]) => `,${key}=${value}`)
