@@ -4,7 +4,8 @@
  *   2. three peers, replicated: throughput, then latency at a fixed rate (open loop);
  *   3. consume throughput from the log;
  *   4. the same messages through NATS JetStream (file storage, 1 and 3 replicas) and Redis Streams (AOF, fsync always).
- * `node dist/bench/queue.js [--full]` (npm run bench:queue). Prints a markdown table.
+ * `node dist/bench/queue.js [--full] [--rate N] [--only single,cluster,jetstream,redis] [--profile DIR]`
+ * (npm run bench:queue). Prints a markdown table. `--profile` writes each queue peer's CPU profile to DIR.
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -20,6 +21,12 @@ const CONCURRENCY = 4;
 /** `--rate N`: the open-loop rate of the replicated latency case (the issue's example is 20,000/s). */
 const rateFlag = process.argv.indexOf('--rate');
 const FIXED_RATE = rateFlag > 0 ? Number(process.argv[rateFlag + 1]) : 2_000;
+const onlyFlag = process.argv.indexOf('--only');
+const phases = new Set(
+  onlyFlag > 0 ? process.argv[onlyFlag + 1].split(',') : ['single', 'cluster', 'jetstream', 'redis'],
+);
+const profileFlag = process.argv.indexOf('--profile');
+const profileDirectory = profileFlag > 0 ? path.resolve(process.argv[profileFlag + 1]) : undefined;
 const cliPath = path.resolve(__dirname, '../services/cli/metricstream.js');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-queue-'));
 
@@ -86,6 +93,7 @@ async function startQueue(id: string, port: number, peers: string): Promise<Mana
     `queue-${id}`,
     process.execPath,
     [
+      ...(profileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`] : []),
       cliPath,
       'queue',
       '--port',
@@ -191,8 +199,7 @@ const rssMegabytes = (pid: number | undefined) => {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 };
 
-async function benchOurQueue(): Promise<string[]> {
-  const notes: string[] = [];
+async function benchSinglePeer(): Promise<string> {
   const port = await freePort();
   const single = await startQueue('single', port, '');
   try {
@@ -211,11 +218,13 @@ async function benchOurQueue(): Promise<string[]> {
       case: '1 peer, consume (count=10000)',
       messagesPerSecond: consumeRate,
     });
-    notes.push(`one peer RSS after the run: ${rssMegabytes(single.child.pid).toFixed(0)} MB`);
+    return `one peer RSS after the run: ${rssMegabytes(single.child.pid).toFixed(0)} MB`;
   } finally {
     await single.stop();
   }
+}
 
+async function benchCluster(): Promise<string> {
   const ports = await Promise.all([0, 1, 2].map(() => freePort()));
   const peers = ports.map((peerPort, number) => `q${number}=http://127.0.0.1:${peerPort}`).join(',');
   const cluster = await Promise.all(ports.map((peerPort, number) => startQueue(`q${number}`, peerPort, peers)));
@@ -238,13 +247,10 @@ async function benchOurQueue(): Promise<string[]> {
       p50Ms: percentile(fixed.latencies, 0.5),
       p99Ms: percentile(fixed.latencies, 0.99),
     });
-    notes.push(
-      `three peers RSS after the run: ${cluster.map((peer) => rssMegabytes(peer.child.pid).toFixed(0)).join(', ')} MB`,
-    );
+    return `three peers RSS after the run: ${cluster.map((peer) => rssMegabytes(peer.child.pid).toFixed(0)).join(', ')} MB`;
   } finally {
     await Promise.all(cluster.map((peer) => peer.stop()));
   }
-  return notes;
 }
 
 /** The smallest NATS client that can publish to JetStream and wait for acks (no npm client is installed here). */
@@ -440,8 +446,13 @@ async function main(): Promise<void> {
   const notes = [
     `message value ~${sampleBytes} bytes of JSON; ${CONCURRENCY} concurrent clients; ${PHASE_MS / 1000} s per phase`,
   ];
-  notes.push(...(await benchOurQueue()));
-  for (const peer of [() => benchJetStream(1), () => benchJetStream(3), () => benchRedis()]) {
+  if (phases.has('single')) notes.push(await benchSinglePeer());
+  if (phases.has('cluster')) notes.push(await benchCluster());
+  const peers = [
+    ...(phases.has('jetstream') ? [() => benchJetStream(1), () => benchJetStream(3)] : []),
+    ...(phases.has('redis') ? [() => benchRedis()] : []),
+  ];
+  for (const peer of peers) {
     try {
       notes.push(await peer());
     } catch (error) {
