@@ -18,6 +18,7 @@ const isCluster = args.includes('--cluster');
 const sampleCount = args.includes('--samples') ? Number(args[args.indexOf('--samples') + 1]) : 100;
 const detectionRounds = args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) : 10;
 const DETECTION_WINDOW_MS = 2_000;
+const RULE_INTERVAL_MS = 1_000;
 
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(url, {
@@ -172,7 +173,7 @@ async function measureDetection(ingestion: string, alerting: string): Promise<De
       query: 'max(detection_probe) > 50',
       duration: '0s',
       window: `${DETECTION_WINDOW_MS}ms`,
-      interval: '1s',
+      interval: `${RULE_INTERVAL_MS}ms`,
       renotify_interval: '0s',
       channels: ['bench_webhook'],
     });
@@ -187,6 +188,9 @@ async function measureDetection(ingestion: string, alerting: string): Promise<De
       return performance.now();
     };
     for (let round = 0; round < detectionRounds; round++) {
+      // Rounds would otherwise start just after an evaluation (the previous notification) and always wait a whole
+      // interval: a random pause samples the phase within the interval uniformly.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * RULE_INTERVAL_MS));
       const fired = receiver.next('firing');
       const resolved = receiver.next('resolved');
       const overAt = await send(100);
