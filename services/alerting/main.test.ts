@@ -307,6 +307,28 @@ describe('evaluation and notification', () => {
     expect(metrics).toMatch(/alerting_notifications_failed_total\{channel_type="webhook",outcome="retrying"[^}]*\} 2/);
     expect(metrics).toMatch(/alerting_evaluation_duration_seconds_count/);
   });
+
+  test('deleting a rule resolves what it had firing, and only that', async () => {
+    const { call } = await startAlerting();
+    await call('POST', '/channels', { name: 'hook', type: 'webhook', settings: { url: `${receiver.url}/webhook` } });
+    engine.set('cpu_usage', { host: 'a' }, 95);
+    engine.set('cpu_usage', { host: 'b' }, 20);
+    const rule = { name: 'doomed', query: 'avg(cpu_usage) by (host) > 80', duration: '0s', channels: ['hook'] };
+    expect((await call('POST', '/rules', rule)).status).toBe(201);
+    await waitFor(() => paths('/webhook').length === 1, 10_000, 'the firing notification');
+
+    expect((await call('DELETE', '/rules/doomed')).status).toBe(204);
+    await waitFor(() => paths('/webhook').length === 2, 10_000, 'the resolved notification');
+    const resolved = paths('/webhook')[1].body as Record<string, any>;
+    expect(resolved).toMatchObject({ status: 'resolved', groupKey: '{}:{alertname="doomed"}' });
+    expect(resolved.alerts).toHaveLength(1);
+    expect(resolved.alerts[0]).toMatchObject({ status: 'resolved', labels: { host: 'a' } });
+    expect(resolved.alerts[0].endsAt).not.toBe('0001-01-01T00:00:00Z');
+    expect((await call('GET', '/alerts')).body.alerts).toEqual([]);
+
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(paths('/webhook')).toHaveLength(2);
+  });
 });
 
 describe('scheduling', () => {

@@ -109,16 +109,21 @@ export class Evaluator {
       this.dueAt.delete(rule.name);
   }
 
+  /** Deletes the rule and forgets its alerts; the firing ones are resolved first, so no incident stays open. */
   async deleteRule(name: string): Promise<void> {
     const fingerprints = [...(this.alertsByRule.get(name) ?? [])];
+    const rule = this.rules.get(name);
+    const messages = rule ? this.resolveOnDelete(rule, fingerprints) : [];
     await this.options.store.apply([
       { collection: 'rules', key: name },
       ...fingerprints.map((key): StoreChange => ({ collection: 'alerts', key })),
+      ...this.options.outbox.changesFor(messages),
     ]);
     this.rules.delete(name);
     this.dueAt.delete(name);
     for (const key of fingerprints) this.alerts.delete(key);
     this.alertsByRule.delete(name);
+    this.options.outbox.accept(messages);
   }
 
   listAlerts(): AlertRecord[] {
@@ -329,17 +334,32 @@ export class Evaluator {
       for (const notification of transition.notifications)
         payloads.push(this.payloadOf(rule, record, notification.kind, notification.isRepeat));
     }
-    if (payloads.length === 0) return;
+    messages.push(...this.messagesFor(rule, payloads, now));
+  }
+
+  /** One message per channel of the rule, carrying every alert that changed in one evaluation. */
+  private messagesFor(rule: Rule, payloads: AlertPayload[], now: number): Message[] {
+    if (payloads.length === 0) return [];
     payloads.sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1));
-    for (const channel of rule.spec.channels)
-      messages.push({
-        id: `${rule.name}/${now}/${channel}`,
-        rule: rule.name,
-        channel,
-        severity: rule.spec.severity,
-        createdAt: now,
-        alerts: payloads,
-      });
+    return rule.spec.channels.map((channel) => ({
+      id: `${rule.name}/${now}/${channel}`,
+      rule: rule.name,
+      channel,
+      severity: rule.spec.severity,
+      createdAt: now,
+      alerts: payloads,
+    }));
+  }
+
+  private resolveOnDelete(rule: Rule, fingerprints: string[]): Message[] {
+    const now = this.options.clock.now();
+    const payloads = fingerprints
+      .map((key) => this.alerts.get(key)!)
+      .filter((record) => record.state.phase === AlertPhase.Firing)
+      .map((record) =>
+        this.payloadOf(rule, { ...record, state: { ...record.state, resolvedAt: now } }, 'resolved', false),
+      );
+    return this.messagesFor(rule, payloads, now);
   }
 
   private payloadOf(rule: Rule, record: AlertRecord, status: 'firing' | 'resolved', isRepeat: boolean): AlertPayload {
