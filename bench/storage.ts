@@ -1,28 +1,29 @@
 /**
  * Storage engine benchmark (issue 4): a deterministic dataset of CPU-like gauges (1,000 series, one point every 10 s
- * for 24 h, random walk rounded to one decimal; `--full`: 2,000 series over 3 days). Prints the ingest rate through
- * the batch write path (in process and over HTTP), bytes per point on disk after compaction, the latency of a 24 h raw
- * query for one series and of a 24 h 5 m aggregation over all series, and peak RSS.
- * `npm run bench:storage [-- --full]`; with `--peer-vm URL` also loads the same data into a running VictoriaMetrics.
+ * for 24 h, random walk rounded to one decimal; `--full`: 2,000 series over 3 days), loaded in the same run into a
+ * MetricStream storage process (the compiled CLI), VictoriaMetrics and InfluxDB 1.x (kit/testing/peers.ts), one after
+ * the other, over HTTP, 10,000 points per request, 4 connections. Side by side: ingest points/s (wall, and per CPU
+ * second of the server process), bytes per point on disk after compaction, a 24 h raw query of one series, a 24 h 5 m
+ * average over all series, and each process's peak RSS (VmHWM). Before that, MetricStream's own ingest paths: the
+ * engine in process, and POST /write with a JSON array and with line protocol.
+ * `npm run bench:storage [-- --full]`.
  */
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { seededRandom } from '../services/kit/clock';
 import { createLogger } from '../services/kit/logger';
-import { freePort } from '../services/kit/testing/processes';
+import { startInfluxDb, startVictoriaMetrics, type RunningPeer } from '../services/kit/testing/peers';
+import { freePort, startService, type ManagedProcess } from '../services/kit/testing/processes';
 import { defaultBlockLayout } from '../services/storage/block/builder';
 import { Engine } from '../services/storage/engine/engine';
 import { tagIndexCodec } from '../services/storage/engine/index-codec';
-import { storageService } from '../services/storage/main';
 import { sizeOfTree } from '../services/storage/fileutil/fileutil';
+import { storageService } from '../services/storage/main';
 import type { Point } from '../services/storage/series/series';
 
 const isFull = process.argv.includes('--full');
-const peerIndex = process.argv.indexOf('--peer-vm');
-const victoriaUrl = peerIndex >= 0 ? process.argv[peerIndex + 1] : undefined;
-const peerDataIndex = process.argv.indexOf('--peer-vm-data');
-const victoriaData = peerDataIndex >= 0 ? process.argv[peerDataIndex + 1] : undefined;
 const SERIES = isFull ? 2000 : 1000;
 const DAYS = isFull ? 3 : 1;
 const INTERVAL_MS = 10_000;
@@ -108,14 +109,11 @@ async function timeIt<T>(action: () => Promise<T>): Promise<{ ms: number; cpuMs:
   return { ms: Number(process.hrtime.bigint() - started) / 1e6, cpuMs: (used.user + used.system) / 1000, result };
 }
 
-/** Median wall and CPU milliseconds, as "wall ms (cpu ms)". */
-async function median(runs: number, action: () => Promise<unknown>): Promise<string> {
-  const times: { ms: number; cpuMs: number }[] = [];
-  for (let run = 0; run < runs; run++) times.push(await timeIt(action));
-  const middle = Math.floor(runs / 2);
-  const wall = times.map((time) => time.ms).sort((a, b) => a - b)[middle];
-  const cpu = times.map((time) => time.cpuMs).sort((a, b) => a - b)[middle];
-  return `${format(wall, 1)} ms (CPU ${format(cpu, 1)} ms)`;
+/** Median wall milliseconds of `runs` runs. */
+async function medianMs(runs: number, action: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let run = 0; run < runs; run++) times.push((await timeIt(action)).ms);
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
 }
 
 async function directorySizes(directory: string): Promise<Map<string, number>> {
@@ -129,85 +127,38 @@ async function directorySizes(directory: string): Promise<Map<string, number>> {
   return sizes;
 }
 
+/** Peak resident set (VmHWM) of a process, in bytes. */
+function peakRss(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : NaN;
+}
+
+/** User + system CPU seconds a process has used (/proc/<pid>/stat, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function benchEngine(): Promise<void> {
   const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-storage-'));
   const engine = await openEngine(directory);
+  const until = START_MS + 6 * HOUR;
   let points = 0;
   let writeMs = 0;
-  const wallStarted = Date.now();
   const cpuStarted = process.cpuUsage();
-  for (const batch of batches(START_MS, END_MS)) {
+  for (const batch of batches(START_MS, until)) {
     const { ms, result } = await timeIt(() => engine.write('default', batch));
     writeMs += ms;
     points += result.written;
   }
-  const wallMs = Date.now() - wallStarted;
   const cpuUsed = process.cpuUsage(cpuStarted);
   const cpuMs = (cpuUsed.user + cpuUsed.system) / 1000;
-  const persist = await timeIt(async () => {
-    await engine.persistHead();
-    await engine.maintain();
-  });
-  console.log(`dataset: ${format(SERIES)} series × ${DAYS * 24} h every 10 s = ${format(points)} points`);
   console.log(
-    `ingest (in process, engine.write, ${format(SERIES * TIMESTAMPS_PER_BATCH)} points per batch, WAL fsync per batch):`,
+    `ingest in process (engine.write, ${format(SERIES * TIMESTAMPS_PER_BATCH)} points per batch, WAL fsync per batch, first 6 h = ${format(points)} points):`,
   );
   console.log(
-    `  ${format(points / (writeMs / 1000))} points/s in write calls; ${format(points / (wallMs / 1000))} points/s including generation and background head cuts`,
+    `  ${format(points / (writeMs / 1000))} points/s in write calls; ${format(points / (cpuMs / 1000))} points per CPU second (generation, writes, WAL, head cuts)`,
   );
-  console.log(
-    `  per CPU second (generation, writes, WAL, head cuts; both cores): ${format(points / (cpuMs / 1000))} points/s`,
-  );
-  console.log(
-    `  final head cut + compaction: ${format(persist.ms)} ms; blocks: ${engine.blockMetas.map((meta) => `${(meta.maxTime - meta.minTime) / HOUR}h`).join(', ')}`,
-  );
-
-  const sizes = await directorySizes(path.join(directory, 'blocks'));
-  const total = [...sizes.values()].reduce((a, b) => a + b, 0);
-  const chunks = sizes.get('chunks') ?? 0;
-  console.log('bytes on disk after compaction:');
-  console.log(
-    `  all block files: ${format(total)} B = ${format(total / points, 3)} B/point (${format(16 / (total / points), 1)}:1 vs 16 B)`,
-  );
-  console.log(
-    `  samples only (chunks file): ${format(chunks)} B = ${format(chunks / points, 3)} B/point (${format(16 / (chunks / points), 1)}:1)`,
-  );
-  console.log(
-    `  by file: ${[...sizes].map(([file, size]) => `${file} ${format(size / points, 3)}`).join(', ')} B/point`,
-  );
-
-  const oneSeries = {
-    measurement: 'cpu',
-    field: 'value',
-    matchers: [{ key: 'host', op: '=' as const, value: 'host-0042' }],
-  };
-  const all = { measurement: 'cpu', field: 'value', matchers: [] };
-  const dayStart = END_MS - 86_400_000;
-  const cold = await timeIt(() => engine.query('default', oneSeries, dayStart, END_MS - 1));
-  const raw = await median(9, () => engine.query('default', oneSeries, dayStart, END_MS - 1));
-  console.log('queries (in process, median of 9 after a cold first run that loads the block lazily):');
-  console.log(
-    `  24 h raw, one series (${format(cold.result[0].samples.timestamps.length)} points): ${raw} (cold ${format(cold.ms, 1)} ms)`,
-  );
-  const spec = {
-    start: dayStart,
-    end: END_MS,
-    windowMs: 300_000,
-    offsetMs: 0,
-    groupBy: [] as string[],
-    hasSketch: false,
-  };
-  const aggregate = await engine.aggregate('default', all, spec);
-  const noGroup = await median(5, () => engine.aggregate('default', all, spec));
-  const byHost = await median(3, () => engine.aggregate('default', all, { ...spec, groupBy: ['host'] }));
-  const withSketch = await median(3, () => engine.aggregate('default', all, { ...spec, hasSketch: true }));
-  const { stats } = aggregate;
-  console.log(
-    `  24 h 5 m aggregate over all ${format(SERIES)} series (${format(aggregate.groups[0].windows.length)} windows; ${format(stats.rollupRows)} rollup rows, ${format(stats.chunkSummaries)} chunk summaries, ${format(stats.decodedSamples)} decoded samples):`,
-  );
-  console.log(`    no grouping ${noGroup}; grouped by host ${byHost}; with sketches ${withSketch}`);
-  const rawScan = await median(3, () => engine.aggregate('default', all, { ...spec, windowMs: 420_000 }));
-  console.log(`    for contrast, 7 m windows (no rollup tier fits, so chunks are decoded): ${rawScan}`);
   await engine.close();
   await fs.rm(directory, { recursive: true, force: true });
 }
@@ -235,6 +186,7 @@ async function benchHttp(): Promise<void> {
       samplesPerChunk: 1024,
       maintenanceInterval: 60_000,
       maxBodyBytes: 64 * 1024 * 1024,
+      blockCacheBytes: 512 * 1024 * 1024,
     },
     logger,
   );
@@ -262,106 +214,366 @@ async function benchHttp(): Promise<void> {
         .join('\n'),
     );
   }
-  const send = async (list: string[], contentType: string, query = '') => {
-    let next = 0;
-    const worker = async () => {
-      while (next < list.length) {
-        const body = list[next++];
-        const response = await fetch(`http://127.0.0.1:${port}/write${query}`, {
-          method: 'POST',
-          headers: { 'content-type': contentType },
-          body,
-        });
-        if (!response.ok) throw new Error(`write failed: ${response.status} ${await response.text()}`);
-        await response.arrayBuffer();
-      }
-    };
-    return timeIt(() => Promise.all([worker(), worker(), worker(), worker()]));
-  };
-  const json = await send(bodies, 'application/json');
-  const lines = await send(lineBodies, 'text/plain', '?precision=ms');
+  let next = 0;
+  const pending = (list: string[]) => () => (next < list.length ? list[next++] : undefined);
+  next = 0;
+  const json = await load(`http://127.0.0.1:${port}/write`, 'application/json', pending(bodies));
+  next = 0;
+  const lines = await load(`http://127.0.0.1:${port}/write?precision=ms`, 'text/plain', pending(lineBodies));
   console.log(
-    `ingest over HTTP (POST /write, ${format(SERIES * TIMESTAMPS_PER_BATCH)} points per request, 4 connections, ${format(points)} points each):`,
+    `ingest over HTTP in this process (POST /write, ${format(SERIES * TIMESTAMPS_PER_BATCH)} points per request, 4 connections, ${format(points)} points each):`,
   );
   console.log(
-    `  JSON array: ${format(points / (json.ms / 1000))} points/s; line protocol: ${format(points / (lines.ms / 1000))} points/s`,
+    `  JSON array: ${format(points / (json.ms / 1000))} points/s (${format(points / (json.cpuMs / 1000))} per CPU second, client included); line protocol: ${format(points / (lines.ms / 1000))} points/s (${format(points / (lines.cpuMs / 1000))} per CPU second)`,
   );
-  const query = await median(5, async () => {
-    const response = await fetch(`http://127.0.0.1:${port}/query`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        measurement: 'cpu',
-        start: START_MS,
-        end: START_MS + 6 * HOUR,
-        filters: { host: 'host-0042' },
-      }),
-    });
-    await response.arrayBuffer();
-  });
-  console.log(`  POST /query, one series, 2 h of data over HTTP: ${query}`);
   await service.close();
   await fs.rm(directory, { recursive: true, force: true });
 }
 
-/** Loads the same dataset into VictoriaMetrics (its /api/v1/import/prometheus), then measures its on-disk size. */
-async function benchVictoria(url: string): Promise<void> {
-  let points = 0;
-  const started = Date.now();
-  for (const batch of batches(START_MS, END_MS)) {
-    const text = batch
-      .map(
-        (point) =>
-          `cpu{${point.tags.map(([key, value]) => `${key}="${value}"`).join(',')}} ${point.fields[0][1]} ${point.timestamp}`,
-      )
-      .join('\n');
-    const response = await fetch(`${url}/api/v1/import/prometheus`, { method: 'POST', body: text });
-    if (!response.ok) throw new Error(`VictoriaMetrics import failed: ${response.status}`);
-    points += batch.length;
+/** POSTs every body `nextBody` hands out, over 4 connections; wall and this process's CPU time. */
+function load(url: string, contentType: string, nextBody: () => string | undefined) {
+  const worker = async () => {
+    for (let body = nextBody(); body !== undefined; body = nextBody()) {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
+      if (!response.ok) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
+      await response.arrayBuffer();
+    }
+  };
+  return timeIt(() => Promise.all([worker(), worker(), worker(), worker()]));
+}
+
+/** The whole dataset as request bodies in one text format, made lazily (the values are generated once). */
+class Dataset {
+  readonly timestamps: number;
+  /** Tenths (the gauges are rounded to one decimal): 2 bytes a point, and tenths / 10 is the exact same float64. */
+  private readonly tenths: Int16Array;
+  readonly tags: [string, string][][];
+
+  constructor() {
+    this.timestamps = (END_MS - START_MS) / INTERVAL_MS;
+    this.tenths = new Int16Array(this.timestamps * SERIES);
+    const gauges = new Gauges(SERIES);
+    this.tags = gauges.tags;
+    for (let time = 0; time < this.timestamps; time++)
+      for (let index = 0; index < SERIES; index++)
+        this.tenths[time * SERIES + index] = Math.round(gauges.next(index) * 10);
   }
-  const ms = Date.now() - started;
+
+  get points(): number {
+    return this.tenths.length;
+  }
+
+  /** A body maker handing out batches of every series at TIMESTAMPS_PER_BATCH timestamps, in time order. */
+  bodies(
+    line: (tags: string[], value: number, timestamp: number) => string,
+    tagText: (key: string, value: string) => string,
+  ) {
+    const prefixes = this.tags.map((tags) => tags.map(([key, value]) => tagText(key, value)));
+    let time = 0;
+    return (): string | undefined => {
+      if (time >= this.timestamps) return undefined;
+      const lines: string[] = [];
+      for (const until = Math.min(this.timestamps, time + TIMESTAMPS_PER_BATCH); time < until; time++)
+        for (let index = 0; index < SERIES; index++)
+          lines.push(line(prefixes[index], this.tenths[time * SERIES + index] / 10, START_MS + time * INTERVAL_MS));
+      return lines.join('\n');
+    };
+  }
+}
+
+/** One system under test: how to load it, measure its disk after compaction, and query it. */
+interface Contender {
+  name: string;
+  process: () => ManagedProcess;
+  load: (dataset: Dataset) => ReturnType<typeof load>;
+  /** Bytes on disk after compaction, and how that was measured. */
+  compact: () => Promise<{ bytes: number; how: string }>;
+  rawQuery: () => Promise<number>;
+  aggregateQuery: () => Promise<number>;
+}
+
+interface Figures {
+  name: string;
+  pointsPerSecond: number;
+  pointsPerCpuSecond: number;
+  bytesPerPoint: number;
+  how: string;
+  rawMs: number;
+  aggregateMs: number;
+  peakRss: number;
+}
+
+const DAY_START = END_MS - 86_400_000;
+
+async function expectOk(response: Response, what: string): Promise<number> {
+  if (!response.ok) throw new Error(`${what} answered ${response.status}: ${await response.text()}`);
+  return (await response.arrayBuffer()).byteLength;
+}
+
+/** Polls `measure` every second until it gives the same answer `stableFor` times in a row, at most `timeoutMs`. */
+async function settled(measure: () => Promise<number>, stableFor: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await measure();
+  let same = 0;
+  while (same < stableFor && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = await measure();
+    same = now === last ? same + 1 : 0;
+    last = now;
+  }
+  return last;
+}
+
+async function measure(contender: Contender, dataset: Dataset): Promise<Figures> {
+  const pid = contender.process().child.pid!;
+  const cpuBefore = cpuSeconds(pid);
+  const loaded = await contender.load(dataset);
+  const serverCpu = cpuSeconds(pid) - cpuBefore;
+  console.log(`  ${contender.name}: loaded ${format(dataset.points)} points in ${format(loaded.ms / 1000, 1)} s`);
+  let peak = peakRss(pid);
+  const { bytes, how } = await contender.compact();
+  const afterPid = contender.process().child.pid!;
+  await contender.rawQuery();
+  await contender.aggregateQuery();
+  const rawMs = await medianMs(9, contender.rawQuery);
+  const aggregateMs = await medianMs(5, contender.aggregateQuery);
+  peak = Math.max(peak, peakRss(afterPid));
+  return {
+    name: contender.name,
+    pointsPerSecond: dataset.points / (loaded.ms / 1000),
+    pointsPerCpuSecond: dataset.points / serverCpu,
+    bytesPerPoint: bytes / dataset.points,
+    how,
+    rawMs,
+    aggregateMs,
+    peakRss: peak,
+  };
+}
+
+const promLine = (tags: string[], value: number, timestamp: number) => `cpu{${tags.join(',')}} ${value} ${timestamp}`;
+const influxLine = (tags: string[], value: number, timestamp: number) =>
+  `cpu,${tags.join(',')} value=${value} ${timestamp}`;
+const influxTag = (key: string, value: string) => `${key}=${value}`;
+
+async function metricStream(directory: string): Promise<{ contender: Contender; stop: () => Promise<unknown> }> {
+  const port = await freePort();
+  const dataDir = path.join(directory, 'data');
+  const args = ['--data-dir', dataDir, '--block-range', '2h', '--retention', '0', '--log-level', 'warn'];
+  let running = await startService('storage', port, args);
+  const url = `http://127.0.0.1:${port}`;
+  const contender: Contender = {
+    name: 'MetricStream',
+    process: () => running,
+    load: (dataset) => load(`${url}/write?precision=ms`, 'text/plain', dataset.bodies(influxLine, influxTag)),
+    async compact() {
+      // The head (the last 1.5 block ranges) lives in the WAL; persist it and compact as a later maintenance would.
+      await running.stop();
+      const engine = await openEngine(dataDir);
+      await engine.persistHead();
+      await engine.close();
+      const sizes = await directorySizes(path.join(dataDir, 'blocks'));
+      const total = [...sizes.values()].reduce((a, b) => a + b, 0);
+      const wal = await sizeOfTree(path.join(dataDir, 'wal'));
+      running = await running.restart();
+      const byFile = [...sizes].map(([file, size]) => `${file} ${format(size, 0)}`).join(', ');
+      return {
+        bytes: total + wal,
+        how: `blocks + WAL after the head is persisted and blocks compacted to 24 h (${byFile} B; WAL ${format(wal)} B)`,
+      };
+    },
+    rawQuery: async () =>
+      expectOk(
+        await fetch(`${url}/query`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            measurement: 'cpu',
+            start: DAY_START,
+            end: END_MS - 1,
+            filters: { host: 'host-0042' },
+          }),
+        }),
+        'storage /query',
+      ),
+    aggregateQuery: async () =>
+      expectOk(
+        await fetch(`${url}/v1/aggregate`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            measurement: 'cpu',
+            field: 'value',
+            start: DAY_START,
+            end: END_MS,
+            filters: [],
+            window_ms: 300_000,
+            group_by: [],
+            aggregates: ['count', 'sum'],
+          }),
+        }),
+        'storage /v1/aggregate',
+      ),
+  };
+  return { contender, stop: () => running.stop() };
+}
+
+const seconds = (ms: number) => String(Math.floor(ms / 1000));
+
+function victoriaMetrics(peer: RunningPeer): Contender {
+  return {
+    name: 'VictoriaMetrics',
+    process: () => peer,
+    load: (dataset) =>
+      load(
+        `${peer.url}/api/v1/import/prometheus`,
+        'text/plain',
+        dataset.bodies(promLine, (key, value) => `${key}="${value}"`),
+      ),
+    async compact() {
+      await expectOk(await fetch(`${peer.url}/internal/force_flush`), 'force_flush');
+      await expectOk(await fetch(`${peer.url}/internal/force_merge`), 'force_merge');
+      const bytes = await settled(() => sizeOfTree(peer.dataDirectory), 5, 120_000);
+      return {
+        bytes,
+        how: 'whole -storageDataPath after /internal/force_flush and /internal/force_merge, once its size is stable for 5 s',
+      };
+    },
+    rawQuery: async () =>
+      expectOk(
+        await fetch(
+          `${peer.url}/api/v1/export?${new URLSearchParams({ 'match[]': 'cpu{host="host-0042"}', start: seconds(DAY_START), end: seconds(END_MS - 1) })}`,
+        ),
+        'VictoriaMetrics export',
+      ),
+    aggregateQuery: async () =>
+      expectOk(
+        await fetch(
+          `${peer.url}/api/v1/query_range?${new URLSearchParams({ query: 'avg(avg_over_time(cpu[5m]))', start: seconds(DAY_START + 300_000), end: seconds(END_MS), step: '300', nocache: '1' })}`,
+        ),
+        'VictoriaMetrics query_range',
+      ),
+  };
+}
+
+async function influxFiles(directory: string, pattern: RegExp): Promise<{ bytes: number; count: number }> {
+  let bytes = 0;
+  let count = 0;
+  const walk = async (current: string): Promise<void> => {
+    for (const entry of await fs.readdir(current, { withFileTypes: true })) {
+      const full = path.join(current, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (pattern.test(entry.name)) {
+        bytes += (await fs.stat(full)).size;
+        count++;
+      }
+    }
+  };
+  await walk(directory);
+  return { bytes, count };
+}
+
+function influxDb(peer: RunningPeer): Contender {
+  const query = (q: string) => fetch(`${peer.url}/query?${new URLSearchParams({ db: 'bench', epoch: 'ms', q })}`);
+  const range = `time >= ${DAY_START}ms AND time < ${END_MS}ms`;
+  return {
+    name: 'InfluxDB',
+    process: () => peer,
+    load: (dataset) =>
+      load(`${peer.url}/write?db=bench&precision=ms`, 'text/plain', dataset.bodies(influxLine, influxTag)),
+    async compact() {
+      // Started with cold durations of 1 s: the cache is snapshotted to TSM and the shard fully compacted once idle.
+      const dataDirectory = path.join(peer.dataDirectory, 'data');
+      const settle = async () => {
+        const tsm = await influxFiles(dataDirectory, /\.tsm$/);
+        const wal = await influxFiles(path.join(peer.dataDirectory, 'wal'), /\.wal$/);
+        return tsm.bytes * 1000 + tsm.count + wal.bytes;
+      };
+      await settled(settle, 5, 180_000);
+      const tsm = await influxFiles(dataDirectory, /\.tsm$/);
+      const wal = await influxFiles(path.join(peer.dataDirectory, 'wal'), /\.wal$/);
+      const all = await sizeOfTree(peer.dataDirectory);
+      return {
+        bytes: tsm.bytes + wal.bytes,
+        how: `the shards' .tsm files (${tsm.count}) + .wal (${format(wal.bytes)} B) once stable for 5 s after a full compaction (cold durations 1 s); whole directory ${format(all)} B`,
+      };
+    },
+    rawQuery: async () =>
+      expectOk(await query(`SELECT value FROM cpu WHERE host = 'host-0042' AND ${range}`), 'InfluxDB raw query'),
+    aggregateQuery: async () =>
+      expectOk(await query(`SELECT mean(value) FROM cpu WHERE ${range} GROUP BY time(5m)`), 'InfluxDB GROUP BY'),
+  };
+}
+
+function printTable(figures: Figures[]): void {
+  const [ours, ...peers] = figures;
+  const rows: [string, (f: Figures) => number, number, boolean][] = [
+    ['ingest, points/s (wall)', (f) => f.pointsPerSecond, 0, true],
+    ['ingest, points per server CPU second', (f) => f.pointsPerCpuSecond, 0, true],
+    ['bytes/point on disk after compaction', (f) => f.bytesPerPoint, 3, false],
+    ['24 h raw query, one series (ms, median of 9)', (f) => f.rawMs, 1, false],
+    ['24 h 5 m average over all series (ms, median of 5)', (f) => f.aggregateMs, 1, false],
+    ['peak RSS (MiB, VmHWM)', (f) => f.peakRss / 1024 / 1024, 0, false],
+  ];
+  const width = 52;
   console.log(
-    `VictoriaMetrics: imported ${format(points)} points at ${format(points / (ms / 1000))} points/s (text import over HTTP)`,
+    `${''.padEnd(width)}${figures.map((f) => f.name.padStart(16)).join('')}${peers.map((p) => `  ÷ ${p.name}`.padStart(22)).join('')}`,
   );
-  if (victoriaData === undefined) return;
-  await fetch(`${url}/internal/force_flush`);
-  await new Promise((resolve) => setTimeout(resolve, 5000));
-  await fetch(`${url}/internal/force_merge`);
-  await new Promise((resolve) => setTimeout(resolve, 20000));
-  const bytes = await sizeOfTree(victoriaData);
+  for (const [label, value, digits, isHigherBetter] of rows) {
+    const ratios = peers.map((peer) => {
+      const ratio = value(ours) / value(peer);
+      return `${format(ratio, 2)}× ${ratio >= 1 === isHigherBetter ? '(better)' : '(worse)'}`.padStart(22);
+    });
+    console.log(
+      `${label.padEnd(width)}${figures.map((f) => format(value(f), digits).padStart(16)).join('')}${ratios.join('')}`,
+    );
+  }
+  for (const f of figures) console.log(`  ${f.name} bytes on disk: ${f.how}`);
+}
+
+async function benchPeers(): Promise<void> {
+  const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-storage-peers-'));
+  const dataset = new Dataset();
   console.log(
-    `VictoriaMetrics on disk after flush and merge: ${format(bytes)} B = ${format(bytes / points, 3)} B/point`,
+    `peer comparison: the same ${format(dataset.points)} points into each, one system at a time, ${format(SERIES * TIMESTAMPS_PER_BATCH)} points per request, 4 connections (MetricStream and InfluxDB: line protocol, ms precision; VictoriaMetrics: Prometheus text import)`,
   );
-  const seconds = (ms: number) => String(Math.floor(ms / 1000));
-  const aggregate = await median(5, async () => {
-    const range = new URLSearchParams({
-      query: 'avg(cpu)',
-      start: seconds(END_MS - 86_400_000),
-      end: seconds(END_MS - 1),
-      step: '300',
-    });
-    await (await fetch(`${url}/api/v1/query_range?${range}`)).arrayBuffer();
-  });
-  console.log(`VictoriaMetrics 24 h avg over all series in 5 m steps (query_range, over HTTP): ${aggregate}`);
-  const raw = await median(5, async () => {
-    const params = new URLSearchParams({
-      'match[]': 'cpu{host="host-0042"}',
-      start: seconds(END_MS - 86_400_000),
-      end: seconds(END_MS),
-    });
-    await (await fetch(`${url}/api/v1/export?${params}`)).arrayBuffer();
-  });
-  console.log(`VictoriaMetrics 24 h raw export of one series (over HTTP): ${raw}`);
+  const figures: Figures[] = [];
+  const storage = await metricStream(path.join(directory, 'metricstream'));
+  try {
+    figures.push(await measure(storage.contender, dataset));
+  } finally {
+    await storage.stop();
+  }
+  const victoria = await startVictoriaMetrics(path.join(directory, 'victoria-metrics'));
+  if (victoria) {
+    try {
+      figures.push(await measure(victoriaMetrics(victoria), dataset));
+    } finally {
+      await victoria.stop();
+    }
+  }
+  // influxd reads these overrides from its environment (spawnProcess passes ours on): snapshot and fully compact soon.
+  process.env.INFLUXDB_DATA_CACHE_SNAPSHOT_WRITE_COLD_DURATION = '1s';
+  process.env.INFLUXDB_DATA_COMPACT_FULL_WRITE_COLD_DURATION = '1s';
+  const influx = await startInfluxDb(path.join(directory, 'influxdb'), 'bench');
+  if (influx) {
+    try {
+      figures.push(await measure(influxDb(influx), dataset));
+    } finally {
+      await influx.stop();
+    }
+  }
+  printTable(figures);
+  await fs.rm(directory, { recursive: true, force: true });
 }
 
 async function main(): Promise<void> {
   console.log(
     `storage benchmark (${isFull ? 'full' : 'short'}), ${os.cpus().length} cores, node ${process.version}, ${new Date().toISOString()}`,
   );
+  console.log(`dataset: ${format(SERIES)} series × ${DAYS * 24} h every 10 s`);
   await benchEngine();
   await benchHttp();
-  if (victoriaUrl) await benchVictoria(victoriaUrl);
-  console.log(`peak RSS: ${format(process.resourceUsage().maxRSS / 1024)} MiB`);
+  await benchPeers();
 }
 
 main().catch((error) => {

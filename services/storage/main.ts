@@ -102,6 +102,13 @@ const configSpec = {
     default: 60_000,
     description: 'how often head cuts, compaction and retention run',
   },
+  blockCacheBytes: {
+    kind: 'int',
+    env: 'BLOCK_CACHE_BYTES',
+    default: 512 * 1024 * 1024,
+    min: 0,
+    description: 'memory bound of loaded blocks; the least recently queried are unloaded past it',
+  },
   maxBodyBytes: {
     kind: 'int',
     env: 'MAX_BODY_BYTES',
@@ -145,6 +152,7 @@ export const storageService = defineService({
       random: Math.random,
       logger,
       metrics,
+      blockCacheBytes: config.blockCacheBytes,
     });
 
     const skipped = new prom.Counter({

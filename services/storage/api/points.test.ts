@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { PointError, parseJsonPoints, parseLineProtocol } from './points';
+import { PointError, parseJsonPoints, parseLineProtocol, type Precision } from './points';
 
 describe('parseJsonPoints', () => {
   it('accepts one point, an array and {"points": [...]}', () => {
@@ -36,6 +36,29 @@ describe('parseJsonPoints', () => {
     expect(error).toBeInstanceOf(PointError);
     expect(error.index).toBe(2);
     expect(error.reason).toContain(reason);
+  });
+});
+
+describe('parseJsonPoints tag sharing', () => {
+  it('shares one sorted tags array between the points of a series, and still validates every distinct tags object', () => {
+    const point = (tags: Record<string, unknown>) => ({ measurement: 'cpu', tags, fields: { value: 1 }, timestamp: 1 });
+    const [first, second, other] = parseJsonPoints(
+      [point({ b: '2', a: '1' }), point({ b: '2', a: '1' }), point({ a: '1' })],
+      0,
+    );
+    expect(first.tags).toBe(second.tags);
+    expect(first.tags).toEqual([
+      ['a', '1'],
+      ['b', '2'],
+    ]);
+    expect(other.tags).toEqual([['a', '1']]);
+    // A key holding what a naive separator-joined text of the first object would look like is still rejected.
+    expect(() => parseJsonPoints([point({ a: 'x', b: 'y' }), point({ 'a\0x\0b': 'y' })], 0)).toThrow(
+      expect.objectContaining({ index: 1 }),
+    );
+    expect(() => parseJsonPoints([point({ a: 'x' }), point({ a: 'x', b: 3 })], 0)).toThrow(
+      expect.objectContaining({ index: 1 }),
+    );
   });
 });
 
@@ -77,6 +100,67 @@ describe('parseLineProtocol', () => {
         }
       }),
       { seed: 3, numRuns: 2000 },
+    );
+  });
+
+  /** Outcome of parsing: the points, or the error's index, line and reason. */
+  const outcome = (text: string, precision: Precision) => {
+    try {
+      return parseLineProtocol(text, precision, 7);
+    } catch (error) {
+      const { index, line, reason } = error as PointError;
+      return { index, line, reason };
+    }
+  };
+
+  it('reads plain text (no escapes, no quotes) exactly as the general parser does (property)', () => {
+    const piece = fc.constantFrom(
+      'cpu',
+      'h',
+      'a',
+      'b',
+      'x=1',
+      '=',
+      ',',
+      ' ',
+      '  ',
+      '\t',
+      '\r',
+      '\n',
+      '#',
+      '1',
+      '-2',
+      '3i',
+      '1.5e3',
+      '',
+      '\0',
+    );
+    const precision = fc.constantFrom<Precision>('ns', 'us', 'ms', 's');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), precision, (pieces, unit) => {
+        const text = pieces.join('');
+        // A trailing comment with a quote sends the same lines through the general parser.
+        expect(outcome(text, unit)).toEqual(outcome(`${text}\n# "`, unit));
+      }),
+      { seed: 11, numRuns: 3000 },
+    );
+  });
+
+  it('converts timestamps of every precision as exact integer division (property)', () => {
+    const divisors: Record<Precision, bigint> = { ns: 1_000_000n, us: 1_000n, ms: 1n, s: 1n };
+    fc.assert(
+      fc.property(
+        fc.bigInt(-(10n ** 22n), 10n ** 22n),
+        fc.constantFrom<Precision>('ns', 'us', 'ms', 's'),
+        (raw, unit) => {
+          const expected = Number(unit === 's' ? raw * 1000n : raw / divisors[unit]);
+          const parsed = outcome(`m v=1 ${raw}`, unit);
+          if (Number.isSafeInteger(expected))
+            expect(parsed).toEqual([expect.objectContaining({ timestamp: expected })]);
+          else expect(parsed).toEqual(expect.objectContaining({ index: 0, line: 1 }));
+        },
+      ),
+      { seed: 5, numRuns: 3000 },
     );
   });
 });

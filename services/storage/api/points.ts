@@ -42,16 +42,30 @@ function checkValue(field: string, value: unknown, index: number, line?: number)
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** One point as JSON: `{"measurement", "tags", "fields", "timestamp"}`; `timestamp` absent means `now`. */
-export function parseJsonPoint(input: unknown, index: number, now: number): Point {
+/**
+ * One point as JSON: `{"measurement", "tags", "fields", "timestamp"}`; `timestamp` absent means `now`. `seenTags`
+ * (one per batch) maps a tags object's text to its validated, sorted array, so the points of one series share it.
+ */
+export function parseJsonPoint(
+  input: unknown,
+  index: number,
+  now: number,
+  seenTags?: Map<string, [string, string][]>,
+): Point {
   if (!isRecord(input)) throw new PointError(index, 'a point must be an object');
   const measurement = checkName('measurement', input.measurement, index);
-  const tags: [string, string][] = [];
+  let tags: [string, string][] = [];
   if (input.tags !== undefined) {
     if (!isRecord(input.tags)) throw new PointError(index, 'tags must be an object of strings');
-    for (const [key, value] of Object.entries(input.tags))
-      tags.push([checkName('tag key', key, index), checkName(`tag ${JSON.stringify(key)}`, value, index)]);
-    tags.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const text = seenTags === undefined ? undefined : tagsText(input.tags);
+    const seen = text === undefined ? undefined : seenTags?.get(text);
+    if (seen !== undefined) tags = seen;
+    else {
+      for (const [key, value] of Object.entries(input.tags))
+        tags.push([checkName('tag key', key, index), checkName(`tag ${JSON.stringify(key)}`, value, index)]);
+      tags.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      if (text !== undefined) seenTags?.set(text, tags);
+    }
   }
   if (!isRecord(input.fields) || Object.keys(input.fields).length === 0)
     throw new PointError(index, 'fields must be an object with at least one numeric field');
@@ -65,16 +79,30 @@ export function parseJsonPoint(input: unknown, index: number, now: number): Poin
   return { measurement, tags, fields, timestamp: checkTimestamp(timestamp, index) };
 }
 
+/**
+ * The text of a tags object with only string values (undefined otherwise), in its own key order. Length-prefixed, so
+ * two different objects never share a text, whatever characters their (not yet validated) names hold.
+ */
+function tagsText(tags: Record<string, unknown>): string | undefined {
+  let text = '';
+  for (const key in tags) {
+    const value = tags[key];
+    if (typeof value !== 'string') return undefined;
+    text += `${key.length}:${key}${value.length}:${value}`;
+  }
+  return text;
+}
+
 /** A JSON body: one point, an array of points, or `{"points": [...]}`. */
 export function parseJsonPoints(body: unknown, now: number): Point[] {
-  if (Array.isArray(body)) return body.map((point, index) => parseJsonPoint(point, index, now));
+  const seenTags = new Map<string, [string, string][]>();
+  if (Array.isArray(body)) return body.map((point, index) => parseJsonPoint(point, index, now, seenTags));
   if (isRecord(body) && Array.isArray(body.points))
-    return body.points.map((point, index) => parseJsonPoint(point, index, now));
+    return body.points.map((point, index) => parseJsonPoint(point, index, now, seenTags));
   return [parseJsonPoint(body, 0, now)];
 }
 
 export type Precision = 'ns' | 'us' | 'ms' | 's';
-const DIVISORS: Record<Precision, bigint> = { ns: 1_000_000n, us: 1_000n, ms: 1n, s: 1n };
 
 /**
  * InfluxDB line protocol: `measurement[,tag=value…] field=value[,field=value…] [timestamp]`, one point per line,
@@ -82,6 +110,7 @@ const DIVISORS: Record<Precision, bigint> = { ns: 1_000_000n, us: 1_000n, ms: 1n
  * rejected because every field is a numeric series here. Timestamps are in `precision` (InfluxDB's default: ns).
  */
 export function parseLineProtocol(text: string, precision: Precision, now: number): Point[] {
+  if (!text.includes('\\') && !text.includes('"')) return parsePlainLines(text, precision, now);
   const points: Point[] = [];
   const lines = text.split('\n');
   for (let lineIndex = 0; lineIndex < lines.length; lineIndex++) {
@@ -91,6 +120,90 @@ export function parseLineProtocol(text: string, precision: Precision, now: numbe
     points.push(parseLine(trimmed, points.length, lineIndex + 1, precision, now));
   }
   return points;
+}
+
+interface SeriesSection {
+  measurement: string;
+  tags: [string, string][];
+}
+
+/**
+ * The hot path for bodies without escapes or quotes (nearly all of them): plain `indexOf` scanning, and the series
+ * section (`measurement,tags`) parsed once per distinct text in the batch, its tags array then shared by the points.
+ * Accepts and rejects exactly what the general parser does on such text.
+ */
+function parsePlainLines(text: string, precision: Precision, now: number): Point[] {
+  const points: Point[] = [];
+  const sections = new Map<string, SeriesSection>();
+  let lineNumber = 0;
+  for (let start = 0; start <= text.length;) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end).trim();
+    start = end + 1;
+    lineNumber++;
+    if (line === '' || line.charCodeAt(0) === 35 /* # */) continue;
+    const index = points.length;
+    const seriesEnd = line.indexOf(' ');
+    if (seriesEnd < 0) throw new PointError(index, 'expected "measurement[,tags] fields [timestamp]"', lineNumber);
+    let fieldStart = seriesEnd + 1;
+    while (line.charCodeAt(fieldStart) === 32) fieldStart++;
+    let fieldEnd = line.indexOf(' ', fieldStart);
+    if (fieldEnd < 0) fieldEnd = line.length;
+    let timestampStart = fieldEnd;
+    while (line.charCodeAt(timestampStart) === 32) timestampStart++;
+    if (line.indexOf(' ', timestampStart) >= 0)
+      throw new PointError(index, 'expected "measurement[,tags] fields [timestamp]"', lineNumber);
+    const seriesText = line.slice(0, seriesEnd);
+    let section = sections.get(seriesText);
+    if (section === undefined) {
+      section = parsePlainSeries(seriesText, index, lineNumber);
+      sections.set(seriesText, section);
+    }
+    const fields = parsePlainFields(line.slice(fieldStart, fieldEnd), index, lineNumber);
+    const timestamp =
+      timestampStart >= line.length ? now : parseTimestamp(line.slice(timestampStart), precision, index, lineNumber);
+    points.push({ measurement: section.measurement, tags: section.tags, fields, timestamp });
+  }
+  return points;
+}
+
+function parsePlainSeries(text: string, index: number, lineNumber: number): SeriesSection {
+  const parts = text.split(',');
+  const measurement = checkName('measurement', parts[0], index, lineNumber);
+  const tags: [string, string][] = [];
+  for (let part = 1; part < parts.length; part++) {
+    const pair = parts[part].split('=');
+    if (pair.length !== 2)
+      throw new PointError(index, `tag ${JSON.stringify(parts[part])} is not key=value`, lineNumber);
+    tags.push([checkName('tag key', pair[0], index, lineNumber), checkName('tag value', pair[1], index, lineNumber)]);
+  }
+  checkTags(tags, index, lineNumber);
+  return { measurement, tags };
+}
+
+function parsePlainFields(text: string, index: number, lineNumber: number): [string, number][] {
+  const equals = text.indexOf('=');
+  if (equals > 0 && !text.includes(',') && text.indexOf('=', equals + 1) < 0) {
+    const name = checkName('field name', text.slice(0, equals), index, lineNumber);
+    return [[name, parseFieldValue(name, text.slice(equals + 1), index, lineNumber)]];
+  }
+  const fields: [string, number][] = [];
+  for (const part of text.split(',')) {
+    const pair = part.split('=');
+    if (pair.length !== 2) throw new PointError(index, `field ${JSON.stringify(part)} is not key=value`, lineNumber);
+    const name = checkName('field name', pair[0], index, lineNumber);
+    fields.push([name, parseFieldValue(name, pair[1], index, lineNumber)]);
+  }
+  return fields;
+}
+
+/** Sorts tags by key and rejects a key given twice. */
+function checkTags(tags: [string, string][], index: number, lineNumber: number): void {
+  tags.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (let position = 1; position < tags.length; position++)
+    if (tags[position][0] === tags[position - 1][0])
+      throw new PointError(index, `tag ${tags[position][0]} appears twice`, lineNumber);
 }
 
 /** Splits at unescaped `separator` characters outside double quotes; keeps escapes for the caller to remove. */
@@ -133,10 +246,7 @@ function parseLine(line: string, index: number, lineNumber: number, precision: P
       checkName('tag value', unescape(pair[1]), index, lineNumber),
     ];
   });
-  tags.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (let position = 1; position < tags.length; position++)
-    if (tags[position][0] === tags[position - 1][0])
-      throw new PointError(index, `tag ${tags[position][0]} appears twice`, lineNumber);
+  checkTags(tags, index, lineNumber);
   const fields: [string, number][] = splitUnescaped(fieldText, ',').map((fieldPart) => {
     const pair = splitUnescaped(fieldPart, '=');
     if (pair.length !== 2)
@@ -160,10 +270,22 @@ function parseFieldValue(name: string, text: string, index: number, line: number
   return value;
 }
 
+/** Decimal digits a precision's timestamps have beyond milliseconds. */
+const EXTRA_DIGITS: Record<Precision, number> = { ns: 6, us: 3, ms: 0, s: 0 };
+
 function parseTimestamp(text: string, precision: Precision, index: number, line: number): number {
   if (!/^-?\d+$/.test(text)) throw new PointError(index, `timestamp ${text} is not an integer`, line);
+  // Integer division truncates toward zero, i.e. drops the extra digits; a digit string within the safe range
+  // converts exactly, and anything beyond it fails the safe-integer check either way, so BigInt is only for seconds.
+  if (precision !== 's') {
+    const isNegative = text.charCodeAt(0) === 45;
+    const digits = isNegative ? text.slice(1) : text;
+    const kept =
+      digits.length > EXTRA_DIGITS[precision] ? digits.slice(0, digits.length - EXTRA_DIGITS[precision]) : '0';
+    const magnitude = Number(kept);
+    return checkTimestamp(isNegative && magnitude !== 0 ? -magnitude : magnitude, index, line);
+  }
   const raw = BigInt(text);
-  const milliseconds = precision === 's' ? raw * 1000n : raw / DIVISORS[precision];
-  const timestamp = Number(milliseconds);
+  const timestamp = Number(raw * 1000n);
   return checkTimestamp(timestamp, index, line);
 }

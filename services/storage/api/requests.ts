@@ -1,4 +1,4 @@
-import type { AggregateSpec } from '../engine/aggregate';
+import { SCALAR_PARTIALS, type AggregateSpec } from '../engine/aggregate';
 import type { SeriesSelection } from '../engine/engine';
 import { invalidRequest } from '../errors';
 import { DEFAULT_FIELD, DEFAULT_TENANT, type MatchOp, type Matcher } from '../series/series';
@@ -104,6 +104,10 @@ export function parseAggregateRequest(body: unknown): AggregateRequest {
       offsetMs: offsetMs as number,
       groupBy: groupBy as string[],
       hasSketch: (aggregates as string[]).includes('sketch'),
+      partials:
+        body.aggregates === undefined
+          ? undefined
+          : SCALAR_PARTIALS.filter((name) => (aggregates as string[]).includes(name)),
     },
   };
 }

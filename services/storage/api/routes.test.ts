@@ -142,11 +142,40 @@ describe('storage API', () => {
     expect(answer.status).toBe(200);
     const groups = answer.body.groups as { tags: Record<string, string>; windows: Record<string, unknown>[] }[];
     expect(groups.map((group) => group.tags)).toEqual([{ host: 'a' }, { host: 'b' }]);
-    expect(groups[0].windows.map((window) => [window.start, window.count, window.sum, window.first_time])).toEqual([
-      [T, 1, 1, T + 60_000],
-      [T + 120_000, 1, 3, T + 180_000],
+    expect(groups[0].windows.map((window) => [window.start, window.count, window.sum])).toEqual([
+      [T, 1, 1],
+      [T + 120_000, 1, 3],
     ]);
+    expect(Object.keys(groups[0].windows[0]).sort()).toEqual(['count', 'sketch', 'start', 'sum']);
     expect(groups[0].windows[0].sketch).toMatchObject({ alpha: 0.01 });
+
+    const request = { measurement: 'agg', start: T, end: T + 240_000, window_ms: 120_000 };
+    const lastOnly = await post('/v1/aggregate', { ...request, aggregates: ['last'] });
+    expect(lastOnly.body).toEqual({
+      groups: [
+        {
+          tags: {},
+          windows: [
+            { start: T, last: 1, last_time: T + 60_000 },
+            { start: T + 120_000, last: 3, last_time: T + 180_000 },
+          ],
+        },
+      ],
+    });
+    const all = await post('/v1/aggregate', request);
+    expect((all.body.groups as { windows: object[] }[])[0].windows[0]).toEqual({
+      start: T,
+      count: 2,
+      sum: 1,
+      sumsq: 1,
+      min: 0,
+      max: 1,
+      first: 0,
+      first_time: T,
+      last: 1,
+      last_time: T + 60_000,
+      sketch: expect.objectContaining({ alpha: 0.01 }),
+    });
   });
 
   it('keeps tenants apart and lists metadata per tenant', async () => {

@@ -27,12 +27,16 @@ export class BlockCorruptionError extends Error {
 
 /**
  * Reads one immutable block. Opening reads only meta.json; the series table, index, chunks and rollups are read on the
- * first query that touches the block's time range, and kept.
+ * first query that touches the block's time range, and kept until the engine's block cache unloads them (never while
+ * pinned by `acquire`).
  */
 export class BlockReader {
   private loading: Promise<LoadedBlock> | undefined;
   private loaded: LoadedBlock | undefined;
   private inflatedRollups: Uint8Array | undefined;
+  private pins = 0;
+  /** Sizes of the (inflated) series table and the index file, counted for the structures decoded from them. */
+  private decodedFileBytes = 0;
 
   private constructor(
     readonly directory: string,
@@ -54,8 +58,60 @@ export class BlockReader {
   }
 
   load(): Promise<LoadedBlock> {
-    this.loading ??= this.readFiles().then((loaded) => (this.loaded = loaded));
+    if (this.loading === undefined) {
+      const loading = this.readFiles().then((loaded) => {
+        // An unload while reading leaves `loading` replaced or cleared; this read then answers only its own callers.
+        if (this.loading === loading) this.loaded = loaded;
+        return loaded;
+      });
+      this.loading = loading;
+      loading.catch(() => {
+        if (this.loading === loading) this.loading = undefined;
+      });
+    }
     return this.loading;
+  }
+
+  /** Loads the block and keeps it loaded until the matching `release`. */
+  async acquire(): Promise<void> {
+    this.pins++;
+    try {
+      await this.load();
+    } catch (error) {
+      this.pins--;
+      throw error;
+    }
+  }
+
+  release(): void {
+    this.pins--;
+  }
+
+  get isPinned(): boolean {
+    return this.pins > 0;
+  }
+
+  get isLoaded(): boolean {
+    return this.loaded !== undefined;
+  }
+
+  /** Memory the loaded block holds: its files as read, decoded structures counted at their encoded size. */
+  get residentBytes(): number {
+    if (this.loaded === undefined) return 0;
+    return (
+      this.decodedFileBytes +
+      this.loaded.chunks.byteLength +
+      this.loaded.rollups.byteLength +
+      (this.inflatedRollups?.byteLength ?? 0)
+    );
+  }
+
+  /** Drops the loaded files; the next `load` reads them again. */
+  unload(): void {
+    if (this.pins > 0) throw new Error(`block ${this.meta.ulid} unloaded while in use`);
+    this.loading = undefined;
+    this.loaded = undefined;
+    this.inflatedRollups = undefined;
   }
 
   private async readFiles(): Promise<LoadedBlock> {
@@ -67,8 +123,10 @@ export class BlockReader {
       read('rollups'),
     ]);
     try {
+      const seriesTable = inflateRawSync(seriesBytes);
+      this.decodedFileBytes = seriesTable.byteLength + indexBytes.byteLength;
       return {
-        series: decodeSeriesTable(inflateRawSync(seriesBytes)),
+        series: decodeSeriesTable(seriesTable),
         index: this.indexCodec.decode(indexBytes),
         chunks,
         rollups,

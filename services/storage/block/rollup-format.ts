@@ -84,7 +84,8 @@ export function encodeRollupColumns(columns: RollupColumns, windowMs: number): U
   for (const times of [columns.firstTimes, columns.lastTimes])
     for (let index = 0; index < count; index++)
       writer.writeUvarint(Number.isNaN(times[index]) ? 0 : times[index] - columns.starts[index] + 1);
-  for (const name of FLOAT_COLUMNS) writeFloatColumn(writer, columns[name]);
+  for (const name of FLOAT_COLUMNS)
+    writeFloatColumn(writer, columns[name], name === 'sumsqs' ? predictedSquares(columns) : undefined);
   return writer.bytes();
 }
 
@@ -115,47 +116,201 @@ export function decodeRollupColumns(bytes: Uint8Array, windowMs: number): Rollup
       const offset = reader.readUvarint();
       times[index] = offset === 0 ? NaN : columns.starts[index] + offset - 1;
     }
-  for (const name of FLOAT_COLUMNS) readFloatColumn(reader, columns[name]);
+  // sums are read before sumsqs, whose predictions they give.
+  for (const name of FLOAT_COLUMNS)
+    readFloatColumn(reader, columns[name], name === 'sumsqs' ? predictedSquares(columns) : undefined);
   if (reader.remaining !== 0) throw reader.fail(`${reader.remaining} bytes after the rollup rows`);
   return columns;
 }
 
-const ColumnEncoding = { raw: 0, decimal: 1 } as const;
+const ColumnEncoding = { raw: 0, decimal: 1, nearDecimal: 2, predictedNearDecimal: 3 } as const;
+
+/**
+ * What a row's sum of squares is close to: sum² / count (the sum of squares if every value were the mean). The
+ * difference is (count - 1) × variance, small for a steady gauge, so it is stored instead of the row-to-row change.
+ */
+function predictedSquares(columns: RollupColumns): Float64Array {
+  const predictions = new Float64Array(columns.counts.length);
+  for (let index = 0; index < predictions.length; index++) {
+    const prediction = (columns.sums[index] * columns.sums[index]) / columns.counts[index];
+    predictions[index] = Number.isFinite(prediction) ? prediction : 0;
+  }
+  return predictions;
+}
+
+/** Exponents tried for a near-decimal column: sums of one- or two-decimal values need no more. */
+const MAX_NEAR_EXPONENT = 6;
+/** Largest residual (in units in the last place) a near-decimal value may carry; beyond it the column is raw. */
+const MAX_RESIDUAL = 2 ** 40;
+const TWO_TO_32 = 2 ** 32;
+
+/** Views of one float64 as its little-endian 32-bit words: [low, high]. */
+const floatView = new Float64Array(1);
+const wordView = new Uint32Array(floatView.buffer);
+
+/**
+ * How many representable float64s `value` is above `approximation` (negative: below), when both are finite, of one
+ * sign, and close; undefined otherwise. Same-sign float64s are ordered like their bit patterns, so this is the
+ * difference of the patterns as 64-bit integers, computed from the 32-bit halves exactly.
+ */
+function residualOf(value: number, approximation: number): number | undefined {
+  if (!Number.isFinite(value) || !Number.isFinite(approximation)) return undefined;
+  floatView[0] = value;
+  const [low, high] = wordView;
+  floatView[0] = approximation;
+  const [approximationLow, approximationHigh] = wordView;
+  const highDifference = high - approximationHigh;
+  if (highDifference < -1 || highDifference > 1) return undefined;
+  const residual = highDifference * TWO_TO_32 + (low - approximationLow);
+  return Math.abs(residual) <= MAX_RESIDUAL ? residual : undefined;
+}
+
+/** The float64 `residual` representable values above `approximation` (the inverse of residualOf). */
+function applyResidual(approximation: number, residual: number): number {
+  if (residual === 0) return approximation;
+  floatView[0] = approximation;
+  const low = wordView[0] + residual;
+  const carry = Math.floor(low / TWO_TO_32);
+  wordView[0] = low - carry * TWO_TO_32;
+  wordView[1] += carry;
+  return floatView[0];
+}
+
+const varintBytes = (value: number) => {
+  let zigzag = value >= 0 ? value * 2 : -value * 2 - 1;
+  let bytes = 1;
+  while (zigzag >= 128) {
+    zigzag = Math.floor(zigzag / 128);
+    bytes++;
+  }
+  return bytes;
+};
+
+interface NearDecimals {
+  exponent: number;
+  mantissas: Float64Array;
+  residuals: Float64Array;
+  /** Bytes before deflate, to choose between forms. */
+  cost: number;
+}
+
+/**
+ * Sums and sums of squares of decimals are decimals plus float rounding noise: each value is stored as the nearest
+ * mantissa / 10^exponent plus the few units in the last place it differs by, with the exponent that costs least.
+ * Bit-exact; undefined when some value is not finite or not close to any such decimal.
+ */
+function toNearDecimals(column: Float64Array, predictions?: Float64Array): NearDecimals | undefined {
+  let best: NearDecimals | undefined;
+  let bestCost = Infinity;
+  for (let exponent = 0; exponent <= MAX_NEAR_EXPONENT; exponent++) {
+    const power = powerOfTen(exponent);
+    const mantissas = new Float64Array(column.length);
+    const residuals = new Float64Array(column.length);
+    let cost = 0;
+    let previous = 0;
+    let isRepresentable = true;
+    for (let index = 0; index < column.length && isRepresentable; index++) {
+      // `+ 0` turns a -0 mantissa into the +0 the decoder's running sum produces.
+      const mantissa = Math.round(column[index] * power) + 0;
+      const base = predictions === undefined ? previous : predictedMantissa(predictions[index], power);
+      const residual =
+        Math.abs(mantissa) <= MAX_MANTISSA && base !== undefined
+          ? residualOf(column[index], mantissa / power)
+          : undefined;
+      if (residual === undefined || base === undefined) isRepresentable = false;
+      else {
+        mantissas[index] = mantissa;
+        residuals[index] = residual;
+        cost += varintBytes(mantissa - base) + varintBytes(residual);
+        previous = mantissa;
+      }
+    }
+    if (isRepresentable && cost < bestCost) {
+      best = { exponent, mantissas, residuals, cost };
+      bestCost = cost;
+    }
+  }
+  return best;
+}
+
+const MAX_MANTISSA = 2 ** 50;
+
+/** The mantissa a prediction stands for at a power of ten, when it is a safe one. */
+function predictedMantissa(prediction: number, power: number): number | undefined {
+  const mantissa = Math.round(prediction * power) + 0;
+  return Math.abs(mantissa) <= MAX_MANTISSA ? mantissa : undefined;
+}
 
 /**
  * A float column: scaled decimals (exponent, then zigzag deltas of the mantissas) when every value is a small decimal,
- * as min, max, first and last of one-decimal gauges are; raw float64s otherwise (sums usually carry rounding noise).
+ * as min, max, first and last of one-decimal gauges are; near decimals (the same plus a residual in units in the last
+ * place per value) when every value is close to one, as sums are; raw float64s otherwise.
  */
-function writeFloatColumn(writer: BinaryWriter, column: Float64Array): void {
+function writeFloatColumn(writer: BinaryWriter, column: Float64Array, predictions: Float64Array | undefined): void {
   const decimals = toScaledDecimals(column);
-  if (decimals === undefined) {
-    writer.writeByte(ColumnEncoding.raw);
-    for (let index = 0; index < column.length; index++) writer.writeFloat64(column[index]);
+  if (decimals !== undefined) {
+    writer.writeByte(ColumnEncoding.decimal);
+    writer.writeByte(decimals.exponent);
+    writeDeltas(writer, decimals.mantissas);
     return;
   }
-  writer.writeByte(ColumnEncoding.decimal);
-  writer.writeByte(decimals.exponent);
+  const near = toNearDecimals(column);
+  const predicted = predictions === undefined ? undefined : toNearDecimals(column, predictions);
+  if (predicted !== undefined && (near === undefined || predicted.cost < near.cost)) {
+    writer.writeByte(ColumnEncoding.predictedNearDecimal);
+    writer.writeByte(predicted.exponent);
+    const power = powerOfTen(predicted.exponent);
+    for (let index = 0; index < column.length; index++)
+      writer.writeVarint(predicted.mantissas[index] - predictedMantissa(predictions![index], power)!);
+    for (let index = 0; index < column.length; index++) writer.writeVarint(predicted.residuals[index]);
+    return;
+  }
+  if (near !== undefined) {
+    writer.writeByte(ColumnEncoding.nearDecimal);
+    writer.writeByte(near.exponent);
+    writeDeltas(writer, near.mantissas);
+    for (let index = 0; index < column.length; index++) writer.writeVarint(near.residuals[index]);
+    return;
+  }
+  writer.writeByte(ColumnEncoding.raw);
+  for (let index = 0; index < column.length; index++) writer.writeFloat64(column[index]);
+}
+
+function writeDeltas(writer: BinaryWriter, mantissas: Float64Array): void {
   let previous = 0;
-  for (let index = 0; index < column.length; index++) {
-    writer.writeVarint(decimals.mantissas[index] - previous);
-    previous = decimals.mantissas[index];
+  for (let index = 0; index < mantissas.length; index++) {
+    writer.writeVarint(mantissas[index] - previous);
+    previous = mantissas[index];
   }
 }
 
-function readFloatColumn(reader: BinaryReader, column: Float64Array): void {
+function readFloatColumn(reader: BinaryReader, column: Float64Array, predictions: Float64Array | undefined): void {
   const encoding = reader.readByte();
   if (encoding === ColumnEncoding.raw) {
     for (let index = 0; index < column.length; index++) column[index] = reader.readFloat64();
     return;
   }
-  if (encoding !== ColumnEncoding.decimal) throw reader.fail(`unknown rollup column encoding ${encoding}`);
+  const isPredicted = encoding === ColumnEncoding.predictedNearDecimal;
+  if (isPredicted && predictions === undefined) throw reader.fail('a predicted column where none can be');
+  if (encoding !== ColumnEncoding.decimal && encoding !== ColumnEncoding.nearDecimal && !isPredicted)
+    throw reader.fail(`unknown rollup column encoding ${encoding}`);
   const exponent = reader.readByte();
   if (exponent > MAX_EXPONENT) throw reader.fail(`decimal exponent ${exponent} out of range`);
   const power = powerOfTen(exponent);
   let mantissa = 0;
   for (let index = 0; index < column.length; index++) {
-    mantissa += reader.readVarint();
+    if (isPredicted) {
+      const base = predictedMantissa(predictions![index], power);
+      if (base === undefined) throw reader.fail(`rollup prediction out of range at row ${index}`);
+      mantissa = base + reader.readVarint();
+    } else mantissa += reader.readVarint();
     column[index] = mantissa / power;
+  }
+  if (encoding === ColumnEncoding.decimal) return;
+  for (let index = 0; index < column.length; index++) {
+    const residual = reader.readVarint();
+    if (Math.abs(residual) > MAX_RESIDUAL) throw reader.fail(`rollup residual ${residual} out of range`);
+    column[index] = applyResidual(column[index], residual);
   }
 }
 

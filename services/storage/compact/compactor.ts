@@ -22,7 +22,33 @@ export async function compactBlocks(
   layout: BlockLayout,
   indexCodec: IndexCodec,
 ): Promise<BlockMeta> {
-  await Promise.all(sources.map((source) => source.load()));
+  await acquireAll(sources);
+  try {
+    return await mergeSources(directory, plan, sources, ulid, layout, indexCodec);
+  } finally {
+    for (const source of sources) source.release();
+  }
+}
+
+/** Pins every block (loading it), or none: a failure releases those already pinned. */
+export async function acquireAll(blocks: readonly BlockReader[]): Promise<void> {
+  const outcomes = await Promise.allSettled(blocks.map((block) => block.acquire()));
+  const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failure === undefined) return;
+  outcomes.forEach((outcome, index) => {
+    if (outcome.status === 'fulfilled') blocks[index].release();
+  });
+  throw (failure as PromiseRejectedResult).reason;
+}
+
+async function mergeSources(
+  directory: string,
+  plan: CompactionPlan,
+  sources: readonly BlockReader[],
+  ulid: string,
+  layout: BlockLayout,
+  indexCodec: IndexCodec,
+): Promise<BlockMeta> {
   const bySeries = new Map<string, { labels: SeriesLabels; parts: { source: number; series: number }[] }>();
   sources.forEach((source, sourceIndex) =>
     source.allSeries().forEach((series, seriesIndex) => {

@@ -8,17 +8,21 @@ import type { SeriesLabels } from '../series/series';
 /** Partial aggregates of one window, as `POST /v1/aggregate` answers them (docs/CONTRACTS.md). */
 export interface WindowAggregate {
   start: number;
-  count: number;
-  sum: number;
-  sumsq: number;
-  min: number;
-  max: number;
-  first: number;
-  first_time: number;
-  last: number;
-  last_time: number;
+  count?: number;
+  sum?: number;
+  sumsq?: number;
+  min?: number;
+  max?: number;
+  first?: number;
+  first_time?: number;
+  last?: number;
+  last_time?: number;
   sketch?: SketchWire;
 }
+
+/** The partials besides the sketch a request can ask for. */
+export const SCALAR_PARTIALS = ['count', 'sum', 'sumsq', 'min', 'max', 'first', 'last'] as const;
+export type ScalarPartial = (typeof SCALAR_PARTIALS)[number];
 
 export interface AggregateGroup {
   tags: Record<string, string>;
@@ -97,19 +101,48 @@ class Accumulator {
     this.sketch?.merge(summary.sketch);
   }
 
-  toWindow(start: number): WindowAggregate {
-    const window: WindowAggregate = {
-      start,
-      count: this.count,
-      sum: this.sum,
-      sumsq: this.sumsq,
-      min: this.min,
-      max: this.max,
-      first: this.first,
-      first_time: this.firstTime,
-      last: this.last,
-      last_time: this.lastTime,
-    };
+  /** The window as answered: every scalar partial, or only `partials` (first and last bring their times). */
+  toWindow(start: number, partials: readonly ScalarPartial[] | undefined): WindowAggregate {
+    if (partials === undefined) {
+      const window: WindowAggregate = {
+        start,
+        count: this.count,
+        sum: this.sum,
+        sumsq: this.sumsq,
+        min: this.min,
+        max: this.max,
+        first: this.first,
+        first_time: this.firstTime,
+        last: this.last,
+        last_time: this.lastTime,
+      };
+      if (this.sketch) window.sketch = this.sketch.toWire();
+      return window;
+    }
+    const window: WindowAggregate = { start };
+    for (const partial of partials) {
+      switch (partial) {
+        case 'count':
+        case 'sum':
+        case 'sumsq':
+        case 'min':
+        case 'max':
+          window[partial] = this[partial];
+          break;
+        case 'first':
+          window.first = this.first;
+          window.first_time = this.firstTime;
+          break;
+        case 'last':
+          window.last = this.last;
+          window.last_time = this.lastTime;
+          break;
+        default: {
+          const exhaustive: never = partial;
+          return exhaustive;
+        }
+      }
+    }
     if (this.sketch) window.sketch = this.sketch.toWire();
     return window;
   }
@@ -123,6 +156,8 @@ export interface AggregateSpec {
   offsetMs: number;
   groupBy: readonly string[];
   hasSketch: boolean;
+  /** The scalar partials each window carries; absent: all of them. */
+  partials?: readonly ScalarPartial[];
 }
 
 /** How many windows, chunks and samples each path served; the benchmark and tests read it. */
@@ -224,7 +259,7 @@ export class AggregateCollector {
       const windows = [...group.windows]
         .filter(([, accumulator]) => accumulator.count > 0)
         .sort((a, b) => a[0] - b[0])
-        .map(([start, accumulator]) => accumulator.toWindow(start));
+        .map(([start, accumulator]) => accumulator.toWindow(start, this.spec.partials));
       if (windows.length > 0) groups.push({ tags: group.tags, windows });
     }
     return groups;

@@ -4,11 +4,12 @@ import type { Clock, Random } from '../../kit/clock';
 import type { Logger } from '../../kit/logger';
 import { BlockBuilder, type BlockLayout, type IndexCodec } from '../block/builder';
 import type { BlockMeta, BlockSeries } from '../block/format';
+import { BlockCache } from '../block/cache';
 import { BlockReader } from '../block/reader';
 import { isUlid, newUlid } from '../block/ulid';
 import type { Samples } from '../chunk/samples';
 import { windowStart } from '../chunk/rollup';
-import { compactBlocks } from '../compact/compactor';
+import { acquireAll, compactBlocks } from '../compact/compactor';
 import { expiredBlocks, planCompaction, supersededBlocks } from '../compact/planner';
 import { sizeOfTree, syncDirectory } from '../fileutil/fileutil';
 import { Head, type Rejection, type SeriesIndex } from '../head/head';
@@ -37,6 +38,8 @@ export interface EngineOptions {
   random: Random;
   logger: Logger;
   metrics?: EngineMetrics;
+  /** Bound on the memory of loaded blocks (least recently used unloaded first); absent: unbounded. */
+  blockCacheBytes?: number;
 }
 
 export interface WriteResult {
@@ -72,12 +75,15 @@ export class Engine {
   private inFlightQueries = 0;
   private pendingDeletion: string[] = [];
   private isClosed = false;
+  readonly blockCache: BlockCache<BlockReader>;
 
   private constructor(
     private readonly options: EngineOptions,
     readonly head: Head,
     private wal: Wal | undefined,
-  ) {}
+  ) {
+    this.blockCache = new BlockCache(options.blockCacheBytes ?? Infinity);
+  }
 
   static async open(options: EngineOptions): Promise<Engine> {
     const blocksDirectory = path.join(options.directory, 'blocks');
@@ -150,6 +156,11 @@ export class Engine {
 
   get blockMetas(): BlockMeta[] {
     return this.blocks.map((block) => block.meta);
+  }
+
+  /** Whether the block at `index` (in time order, as `blockMetas`) holds its files in memory now. */
+  isBlockLoaded(index: number): boolean {
+    return this.blocks[index]?.isLoaded ?? false;
   }
 
   get appliedOffsets(): ReadonlyMap<number, number> {
@@ -345,6 +356,7 @@ export class Engine {
 
   private replaceBlocks(removed: readonly BlockReader[], added: readonly BlockReader[]): void {
     const removedSet = new Set(removed);
+    for (const block of removed) this.blockCache.forget(block);
     this.blocks = sortBlocks([...this.blocks.filter((block) => !removedSet.has(block)), ...added]);
     this.pendingDeletion.push(...removed.map((block) => block.directory));
     this.updateGauges();
@@ -385,15 +397,33 @@ export class Engine {
   /** Runs `read` over the blocks overlapping [from, to] (loaded) and the head, keeping replaced blocks alive meanwhile. */
   private async reading<T>(from: number, to: number, read: (blocks: readonly BlockReader[]) => T): Promise<T> {
     this.inFlightQueries++;
+    const blocks = this.blocks.filter((block) => block.overlaps(from, to));
     try {
-      const blocks = this.blocks.filter((block) => block.overlaps(from, to));
-      await Promise.all(blocks.map((block) => block.load()));
+      await acquireAll(blocks);
+    } catch (error) {
+      this.inFlightQueries--;
+      throw error;
+    }
+    try {
       return read(blocks);
     } finally {
+      for (const block of blocks) block.release();
+      this.touchBlocks(blocks);
       this.inFlightQueries--;
       if (this.inFlightQueries === 0 && this.pendingDeletion.length > 0 && !this.maintaining)
         void this.collectDeletions().catch((error) => this.options.logger.error('block deletion failed', { error }));
     }
+  }
+
+  /** Marks blocks as just used in the block cache, which may unload the least recently used others. */
+  private touchBlocks(blocks: readonly BlockReader[]): void {
+    const evictionsBefore = this.blockCache.evictions;
+    for (const block of blocks) if (block.isLoaded) this.blockCache.touch(block);
+    const metrics = this.options.metrics;
+    if (metrics === undefined) return;
+    metrics.blockCacheBytes.set(this.blockCache.bytes);
+    if (this.blockCache.evictions > evictionsBefore)
+      metrics.blockCacheEvictions.inc(this.blockCache.evictions - evictionsBefore);
   }
 
   /** Raw samples of every matching series with from ≤ t ≤ to, ordered by series. */

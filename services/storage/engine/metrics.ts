@@ -9,6 +9,8 @@ export interface EngineMetrics {
   compactions: prom.Counter<'kind'>;
   bytesOnDisk: prom.Gauge;
   blocks: prom.Gauge;
+  blockCacheBytes: prom.Gauge;
+  blockCacheEvictions: prom.Counter;
 }
 
 export function createEngineMetrics(registry: Registry): EngineMetrics {
@@ -40,5 +42,15 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
     }),
     bytesOnDisk: new prom.Gauge({ name: 'storage_bytes_on_disk', help: 'Bytes of blocks and WAL', registers }),
     blocks: new prom.Gauge({ name: 'storage_blocks', help: 'Persisted blocks', registers }),
+    blockCacheBytes: new prom.Gauge({
+      name: 'storage_block_cache_bytes',
+      help: 'Memory held by loaded blocks (files as read), bounded by --block-cache-bytes',
+      registers,
+    }),
+    blockCacheEvictions: new prom.Counter({
+      name: 'storage_block_cache_evictions_total',
+      help: 'Loaded blocks unloaded to stay under --block-cache-bytes',
+      registers,
+    }),
   };
 }

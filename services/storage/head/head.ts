@@ -75,19 +75,26 @@ export class Head {
     const timestamps = new Float64Array(sampleCount);
     const values = new Float64Array(sampleCount);
     let accepted = 0;
+    // Parsers share one tags array between the points of a series, so most lookups are by identity, not by key.
+    const seriesByTags = new Map<Point['tags'], MemSeries>();
     for (let index = 0; index < points.length; index++) {
       const point = points[index];
-      // The key without fields is built once per point; only new series allocate their labels.
-      const tagKey = `${tenant}\0${point.measurement}\0`;
-      let tagSuffix = '';
-      for (const [name, value] of point.tags) tagSuffix += `\0${name}\0${value}`;
+      let tagSuffix: string | undefined;
       for (const [field, value] of point.fields) {
-        const key = tagKey + field + tagSuffix;
-        let series = this.byKey.get(key);
-        if (series === undefined) {
-          const labels: SeriesLabels = { tenant, measurement: point.measurement, tags: point.tags, field };
-          series = this.createSeries(this.nextSeriesId++, labels, key);
-          newSeries.push({ id: series.id, labels });
+        let series = seriesByTags.get(point.tags);
+        if (series === undefined || series.labels.measurement !== point.measurement || series.labels.field !== field) {
+          if (tagSuffix === undefined) {
+            tagSuffix = '';
+            for (const [name, tagValue] of point.tags) tagSuffix += `\0${name}\0${tagValue}`;
+          }
+          const key = `${tenant}\0${point.measurement}\0${field}${tagSuffix}`;
+          series = this.byKey.get(key);
+          if (series === undefined) {
+            const labels: SeriesLabels = { tenant, measurement: point.measurement, tags: point.tags, field };
+            series = this.createSeries(this.nextSeriesId++, labels, key);
+            newSeries.push({ id: series.id, labels });
+          }
+          seriesByTags.set(point.tags, series);
         }
         const reason = this.rejectionOf(series, point.timestamp);
         if (reason !== undefined) {
