@@ -12,6 +12,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
+import { BATCH_CONTENT_TYPE, encodeProduceBatch } from '../services/queue/api/produce-batch';
 import { canConnect, freePort, spawnProcess, waitFor, type ManagedProcess } from '../services/kit/testing/processes';
 
 const isFull = process.argv.includes('--full');
@@ -80,12 +81,26 @@ const percentile = (sorted: number[], fraction: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function batchBody(batchNumber: number, size = BATCH): string {
+/** A produce request body: the JSON contract, or the binary batch form (API.md) carrying the same JSON values. */
+type BodyForm = 'json' | 'binary';
+interface ProduceBody {
+  contentType: string;
+  body: string | Buffer;
+}
+
+function batchBody(batchNumber: number, size = BATCH, form: BodyForm = 'json'): ProduceBody {
   const records = Array.from({ length: size }, (_, index) => ({
     key: `client_${(batchNumber * size + index) % 100}`,
     value: metricValue(index),
   }));
-  return JSON.stringify({ topic: 'metrics.inbound', records });
+  if (form === 'binary')
+    return {
+      contentType: BATCH_CONTENT_TYPE,
+      body: encodeProduceBatch(
+        records.map((record) => ({ key: record.key, value: Buffer.from(JSON.stringify(record.value)) })),
+      ),
+    };
+  return { contentType: 'application/json', body: JSON.stringify({ topic: 'metrics.inbound', records }) };
 }
 
 async function startQueue(id: string, port: number, peers: string): Promise<ManagedProcess> {
@@ -113,8 +128,12 @@ async function startQueue(id: string, port: number, peers: string): Promise<Mana
 }
 
 /** Closed loop: CONCURRENCY clients each send batches back to back. */
-async function produceClosedLoop(urls: string[], durationMs: number): Promise<{ rate: number; latencies: number[] }> {
-  const bodies = Array.from({ length: 8 }, (_, number) => batchBody(number));
+async function produceClosedLoop(
+  urls: string[],
+  durationMs: number,
+  form: BodyForm = 'json',
+): Promise<{ rate: number; latencies: number[] }> {
+  const bodies = Array.from({ length: 8 }, (_, number) => batchBody(number, BATCH, form));
   const latencies: number[] = [];
   let messages = 0;
   const end = Date.now() + durationMs;
@@ -123,10 +142,11 @@ async function produceClosedLoop(urls: string[], durationMs: number): Promise<{ 
     Array.from({ length: CONCURRENCY }, async (_, client) => {
       for (let round = 0; Date.now() < end; round++) {
         const sent = performance.now();
+        const { contentType, body } = bodies[(client + round) % bodies.length];
         const response = await fetch(`${urls[(client + round) % urls.length]}/v1/produce`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: bodies[(client + round) % bodies.length],
+          headers: { 'content-type': contentType },
+          body,
         });
         await response.arrayBuffer();
         if (response.ok) {
@@ -146,7 +166,7 @@ async function produceFixedRate(
   durationMs: number,
 ): Promise<{ rate: number; latencies: number[] }> {
   const perBatch = 100;
-  const body = batchBody(0, perBatch);
+  const { body } = batchBody(0, perBatch);
   const intervalMs = (perBatch * 1000) / rate;
   const latencies: number[] = [];
   const pending: Array<Promise<void>> = [];
@@ -212,6 +232,14 @@ async function benchSinglePeer(): Promise<string> {
       p50Ms: percentile(closed.latencies, 0.5),
       p99Ms: percentile(closed.latencies, 0.99),
     });
+    const binary = await produceClosedLoop([url], PHASE_MS, 'binary');
+    record({
+      system: 'metricstream queue',
+      case: '1 peer, batches of 1,000, binary batch form',
+      messagesPerSecond: binary.rate,
+      p50Ms: percentile(binary.latencies, 0.5),
+      p99Ms: percentile(binary.latencies, 0.99),
+    });
     const consumeRate = await consumeAll(url);
     record({
       system: 'metricstream queue',
@@ -238,6 +266,14 @@ async function benchCluster(): Promise<string> {
       messagesPerSecond: closed.rate,
       p50Ms: percentile(closed.latencies, 0.5),
       p99Ms: percentile(closed.latencies, 0.99),
+    });
+    const binary = await produceClosedLoop(urls, PHASE_MS, 'binary');
+    record({
+      system: 'metricstream queue',
+      case: '3 peers R3, batches of 1,000, binary batch form',
+      messagesPerSecond: binary.rate,
+      p50Ms: percentile(binary.latencies, 0.5),
+      p99Ms: percentile(binary.latencies, 0.99),
     });
     const fixed = await produceFixedRate(urls, FIXED_RATE, PHASE_MS);
     record({

@@ -7,7 +7,9 @@ import { addClusterRoutes, addQueueRoutes, retryAfterOn503 } from './api/routes'
 import { GroupCommitter } from './log/group-commit';
 import { createQueueMetrics } from './node/metrics';
 import { ClusterAdmin, readLearnedPeers } from './node/admin';
+import { MembershipWatcher, type BootstrapMode } from './node/membership';
 import { CatchUpStager } from './node/catch-up';
+import { OffsetsCompactor } from './node/consumer-offsets';
 import type { Partition } from './node/partition';
 import { QueueNode, partitionDirectory } from './node/queue-node';
 import { RaftReplication } from './node/raft-replication';
@@ -36,6 +38,14 @@ const configSpec = {
     env: 'QUEUE_PEERS',
     default: [] as string[],
     description: 'every peer as id=url, this one included (q0=http://127.0.0.1:8081,...); empty: a single peer',
+  },
+  bootstrap: {
+    kind: 'string',
+    env: 'QUEUE_BOOTSTRAP',
+    default: 'auto',
+    choices: ['auto', 'new', 'join'],
+    description:
+      'a partition log created from nothing: auto: asks --peers whether a cluster exists (join it) or is being created (start it with --peers); join: always waits to be added; new: starts it with --peers',
   },
   dataDir: {
     kind: 'string',
@@ -153,6 +163,11 @@ export const queueService = defineService({
       throw error;
     }
     const peers = parsePeers(config.peers, config.nodeId);
+    const bootstrapMode = config.bootstrap as BootstrapMode;
+    // A single peer, or `--bootstrap new`, creates its groups with the configured membership at once; otherwise a
+    // brand-new log knows no membership until the MembershipWatcher (or a leader's catch-up) gives it one.
+    const isAlone = peers.size === 0 || (peers.size === 1 && peers.has(config.nodeId));
+    const initialMembers = isAlone ? [config.nodeId] : bootstrapMode === 'new' ? [...peers.keys()] : [];
     const selfUrl = peers.get(config.nodeId) ?? `http://${config.host}:${config.port}`;
     const { registry, http: httpMetrics } = createRegistry('queue');
     const metrics = createQueueMetrics(registry);
@@ -163,7 +178,7 @@ export const queueService = defineService({
       dataDir: config.dataDir,
       topics,
       segmentBytes: config.segmentBytes,
-      initialMembers: peers.size > 0 ? [...peers.keys()] : [config.nodeId],
+      initialMembers,
       applyConfig: (members, data) => applyConfigChange(members, decodeConfigChange(data)),
       requestTimeoutMs: config.requestTimeout,
       maxConsumeBytes: LIMITS.maxConsumeBytes,
@@ -172,7 +187,14 @@ export const queueService = defineService({
     });
     const directoryOf = (partition: Partition) =>
       partitionDirectory(config.dataDir, partition.topic, partition.partition);
-    const stager = new CatchUpStager(selfUrl, directoryOf, config.segmentBytes, logger, config.requestTimeout);
+    const stager = new CatchUpStager(
+      selfUrl,
+      directoryOf,
+      config.segmentBytes,
+      logger,
+      config.requestTimeout,
+      (members, data) => applyConfigChange(members, decodeConfigChange(data)),
+    );
     const replication = new RaftReplication({
       selfId: config.nodeId,
       selfUrl,
@@ -197,9 +219,27 @@ export const queueService = defineService({
     });
     node.replication = replication;
     const admin = new ClusterAdmin(node, replication, config.dataDir, config.requestTimeout);
+    const watcher = new MembershipWatcher({
+      node,
+      replication,
+      configuredPeers: peers,
+      mode: bootstrapMode,
+      pollMs: Math.max(100, config.tickMs * 5),
+      logger,
+    });
+    const offsetsPartition = () => node.partition(OFFSETS_TOPIC, 0);
+    const compactor = new OffsetsCompactor({
+      partition: offsetsPartition,
+      offsets: node.offsets,
+      isLeader: () => replication.leaderOf(offsetsPartition()) === config.nodeId,
+      append: (records) => node.appendOnLeader(offsetsPartition(), records, Date.now() + config.requestTimeout),
+      segmentBytes: config.segmentBytes,
+      logger,
+    });
     const retentionTimer = setInterval(() => {
+      // Consumer offsets are state, not a stream: never trimmed by age or size, only compacted behind checkpoints.
+      void compactor.compact();
       for (const partition of node.partitions.values()) {
-        // Consumer offsets are state, not a stream: their partition is never trimmed by age or size.
         if (partition.topic === OFFSETS_TOPIC) continue;
         partition.log.applyRetention(
           {
@@ -235,6 +275,7 @@ export const queueService = defineService({
     return {
       async close() {
         clearInterval(retentionTimer);
+        watcher.close();
         await closeServer(server);
         await replication.close();
         await committer.flush();

@@ -26,15 +26,3 @@ export function renderConsumeBody(records: readonly ConsumedRecord[], nextOffset
   out.write(tail, position, 'latin1');
   return out;
 }
-
-/** The body a peer forwards to a partition's leader: values stay JSON text. */
-export function renderAppendBody(
-  topic: string,
-  partition: number,
-  records: ReadonlyArray<{ key: string; value: Buffer }>,
-): string {
-  const parts = records.map(
-    (record) => `{"key":${JSON.stringify(record.key)},"value":${record.value.toString('utf8')}}`,
-  );
-  return `{"topic":${JSON.stringify(topic)},"partition":${partition},"records":[${parts.join(',')}]}`;
-}

@@ -1,5 +1,6 @@
 import { invalidRequest, valueTooLarge } from '../errors';
 import { DEFAULT_TOPIC } from '../topics/topics';
+import { BATCH_CONTENT_TYPE, decodeProduceBatch } from './produce-batch';
 
 /**
  * Validation of request bodies and query strings (pure): each function returns a typed request or throws an
@@ -62,6 +63,22 @@ export function parseProduceBatch(body: unknown, limits: Limits): ProduceRequest
 }
 
 type Query = Record<string, unknown>;
+
+/**
+ * `POST /v1/produce` in either form: the JSON body of the contract, or the binary batch (`produce-batch.ts`) with
+ * the topic in the query string.
+ */
+export function parseProduceBatchRequest(
+  request: { body: unknown; rawBody?: Buffer; contentType?: string; query: Query },
+  limits: Limits,
+): ProduceRequest {
+  if (request.rawBody && isBatchContentType(request.contentType))
+    return decodeProduceBatch(request.rawBody, stringParameter(request.query, 'topic', DEFAULT_TOPIC), limits);
+  return parseProduceBatch(request.body, limits);
+}
+
+export const isBatchContentType = (contentType: string | undefined) =>
+  contentType !== undefined && contentType.split(';')[0].trim().toLowerCase() === BATCH_CONTENT_TYPE;
 
 /** A query parameter as a non-negative integer; absent gives `fallback` (or an error when there is none). */
 export function integerParameter(query: Query, name: string, fallback?: number): number {

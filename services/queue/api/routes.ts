@@ -8,12 +8,15 @@ import type { QueueNode } from '../node/queue-node';
 import type { RaftReplication } from '../node/raft-replication';
 import { decodeBatch, WireError } from '../node/wire';
 import type { ConfigChange } from '../raft/types';
+import { decodeForwardedParts } from './produce-batch';
 import {
   integerParameter,
+  isBatchContentType,
   parseCommit,
   parseConsume,
   parseOffsetsQuery,
   parseProduceBatch,
+  parseProduceBatchRequest,
   parseProduceOne,
   type Limits,
 } from './requests';
@@ -32,7 +35,10 @@ export function addQueueRoutes(app: Express, node: QueueNode, limits: Limits): v
   app.post(
     '/v1/produce',
     route(async (req, res) => {
-      const request = parseProduceBatch(req.body, limits);
+      const request = parseProduceBatchRequest(
+        { body: req.body, rawBody: req.rawBody, contentType: req.headers['content-type'], query: req.query },
+        limits,
+      );
       res.json({ results: await node.produce(request.topic, request.records) });
     }),
   );
@@ -74,6 +80,10 @@ export function addQueueRoutes(app: Express, node: QueueNode, limits: Limits): v
   app.post(
     '/v1/internal/append',
     route(async (req, res) => {
+      if (req.rawBody && isBatchContentType(req.headers['content-type'])) {
+        res.json({ results: await node.appendForwarded(decodeForwardedParts(req.rawBody)) });
+        return;
+      }
       const request = parseProduceBatch(req.body, limits);
       const body = req.body as { partition?: unknown };
       if (typeof body.partition !== 'number') throw invalidRequest('"partition" must be a number');
@@ -156,9 +166,20 @@ export function addClusterRoutes(
       )
         throw invalidRequest('expected {"topic", "partition", "change": {"type", "node"}}');
       const partition = node.partition(body.topic, body.partition);
-      res.json({ index: await admin.proposeHere(partition, { type: change.type, node: change.node }) });
+      const deadlineHeader = Number(req.headers['x-metricstream-deadline']);
+      const deadline = Number.isFinite(deadlineHeader) ? deadlineHeader : Date.now() + 5_000;
+      await admin.proposeHere(partition, { type: change.type, node: change.node }, deadline);
+      res.json({ ok: true });
     }),
   );
+
+  app.post('/v1/internal/draining', (req, res) => {
+    const body = req.body as { id?: unknown; ms?: unknown };
+    if (typeof body?.id !== 'string' || typeof body.ms !== 'number' || !(body.ms >= 0))
+      throw invalidRequest('expected {"id", "ms"}');
+    admin.markDraining(body.id, body.ms);
+    res.json({ ok: true });
+  });
 
   app.post(
     '/v1/internal/transfer-away',

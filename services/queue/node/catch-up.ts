@@ -41,6 +41,8 @@ export class CatchUpStager {
     private readonly segmentBytes: number,
     private readonly logger: Logger,
     private readonly timeoutMs: number,
+    /** Folds a configuration entry into a membership, so retention can later move the installed log's start. */
+    private readonly applyConfig?: (members: readonly string[], data: Uint8Array) => string[],
   ) {}
 
   /**
@@ -125,7 +127,7 @@ export class CatchUpStager {
     for (const name of fs.readdirSync(stage)) fs.renameSync(path.join(stage, name), path.join(directory, name));
     syncDirectory(directory);
     fs.rmSync(stage, { recursive: true, force: true });
-    return SegmentLog.open({ directory, segmentBytes: this.segmentBytes });
+    return SegmentLog.open({ directory, segmentBytes: this.segmentBytes, applyConfig: this.applyConfig });
   }
 
   private async pull(partition: Partition, notice: CatchUpNotice): Promise<void> {

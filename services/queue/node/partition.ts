@@ -32,11 +32,12 @@ export class Partition {
     /** The commit index recorded in the hard state: entries up to it are known committed at start-up. */
     initialCommit: number,
     private readonly onApplied?: AppliedListener,
+    /** The applied state was discarded (a catch-up replaced the log); it is rebuilt through onApplied. */
+    private readonly onReset?: () => void,
   ) {
     this.appliedIndex = Math.max(log.firstIndex() - 1, Math.min(initialCommit, log.lastIndex()));
     this.appliedNextOffset = log.nextOffsetAfter(this.appliedIndex);
-    if (onApplied && this.appliedIndex >= log.firstIndex())
-      for (const entry of log.entries(log.firstIndex(), this.appliedIndex + 1)) onApplied(entry, entry.baseOffset);
+    this.replayApplied();
   }
 
   get key(): string {
@@ -97,7 +98,16 @@ export class Partition {
   resetApplied(index: number): void {
     this.appliedIndex = index;
     this.appliedNextOffset = this.log.nextOffsetAfter(index);
+    this.onReset?.();
+    this.replayApplied();
     this.wakeWaiters();
+  }
+
+  /** Hands the retained entries up to the applied index to onApplied (state rebuilt from the log). */
+  private replayApplied(): void {
+    const first = this.log.firstIndex();
+    if (this.onApplied && this.appliedIndex >= first)
+      for (const entry of this.log.entries(first, this.appliedIndex + 1)) this.onApplied(entry, entry.baseOffset);
   }
 
   /** Committed records from `offset` (nothing uncommitted is ever returned). */

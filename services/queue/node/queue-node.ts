@@ -2,7 +2,8 @@ import path from 'node:path';
 import { ApiError } from '../../kit/errors';
 import type { Logger } from '../../kit/logger';
 import { CompactedError, noQuorum, notLeader, offsetOutOfRange, unknownPartition, unknownTopic } from '../errors';
-import { renderAppendBody, renderConsumeBody } from '../api/render';
+import type { ForwardedPart } from '../api/produce-batch';
+import { renderConsumeBody } from '../api/render';
 import type { CommitRequest, ConsumeRequest, ProduceRecord } from '../api/requests';
 import { encodeRecordBatch, type QueueRecord } from '../log/record-batch';
 import { readHardState } from '../log/hard-state';
@@ -10,6 +11,7 @@ import { SegmentLog } from '../log/segment-log';
 import { partitionOf } from '../topics/partitioner';
 import { OFFSETS_TOPIC, type TopicSpec } from '../topics/topics';
 import { ConsumerOffsets } from './consumer-offsets';
+import { AppendForwarder, type ForwardResult } from './forwarder';
 import type { QueueMetrics } from './metrics';
 import { Partition, ProposalDroppedError } from './partition';
 import type { PartitionStatus, PeerInfo, Replication } from './replication';
@@ -53,6 +55,7 @@ export class QueueNode {
   private replicationRef: Replication | undefined;
   private readonly now: () => number;
   private roundRobin = 0;
+  private readonly forwarder = new AppendForwarder(() => this.now());
 
   constructor(private readonly options: QueueNodeOptions) {
     this.now = options.now ?? Date.now;
@@ -78,6 +81,7 @@ export class QueueNode {
           log,
           readHardState(directory).commit,
           isOffsets ? (entry) => this.offsets.apply(entry) : undefined,
+          isOffsets ? () => this.offsets.clear() : undefined,
         );
         this.partitions.set(partition.key, partition);
       }
@@ -152,6 +156,21 @@ export class QueueNode {
     );
     this.options.metrics.commitLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return baseOffset;
+  }
+
+  /** On the leader: the batches another peer forwarded, each committed (or failed) on its own. */
+  appendForwarded(parts: readonly ForwardedPart[]): Promise<ForwardResult[]> {
+    return Promise.all(
+      parts.map(async (part): Promise<ForwardResult> => {
+        try {
+          const partition = this.partition(part.topic, part.partition);
+          return { base_offset: await this.appendOnLeader(partition, part.records, part.deadline) };
+        } catch (error) {
+          const answer = error instanceof ProposalDroppedError ? proposalDropped(error) : asAnswer(error);
+          return { status: answer.status, error: { code: answer.code, message: answer.message } };
+        }
+      }),
+    );
   }
 
   /** The response body: JSON text from the leader (forwarded) or rendered here from this peer's log. */
@@ -242,6 +261,7 @@ export class QueueNode {
   }
 
   async close(): Promise<void> {
+    this.forwarder.close();
     await Promise.all([...this.partitions.values()].map((partition) => partition.log.close()));
   }
 
@@ -261,7 +281,7 @@ export class QueueNode {
         try {
           return await this.appendOnLeader(partition, records, deadline);
         } catch (error) {
-          if (!isRetryable(error)) throw asAnswer(error, partition);
+          if (!isRetryable(error)) throw asAnswer(error, partition.key);
           lastProblem = (error as Error).message;
         }
       } else if (leader !== undefined) {
@@ -286,19 +306,7 @@ export class QueueNode {
     records: readonly ProduceRecord[],
     deadline: number,
   ): Promise<number> {
-    const response = await fetch(`${url}/v1/internal/append`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-metricstream-deadline': String(deadline) },
-      body: renderAppendBody(partition.topic, partition.partition, records),
-      signal: AbortSignal.timeout(Math.max(1, deadline - this.now())),
-    });
-    const body = (await response.json()) as { base_offset?: number; error?: { code: string; message: string } };
-    if (response.ok && typeof body.base_offset === 'number') return body.base_offset;
-    throw new ApiError(
-      response.status,
-      body.error?.code ?? 'forward_failed',
-      body.error?.message ?? `leader answered ${response.status}`,
-    );
+    return this.forwarder.append(url, partition.topic, partition.partition, records, deadline);
   }
 }
 
@@ -313,12 +321,13 @@ function relayedError(status: number, body: string): ApiError {
 }
 
 /** An ambiguous failure (the batch may or may not commit) becomes 503 `no_quorum`; API errors pass through. */
-function asAnswer(error: unknown, partition: Partition): unknown {
+function asAnswer(error: unknown, where = 'append'): ApiError {
   if (error instanceof ApiError) return error;
-  return noQuorum(
-    `${partition.key}: the outcome is unknown (${(error as Error).message}); the batch may have been written`,
-  );
+  return noQuorum(`${where}: the outcome is unknown (${(error as Error).message}); the batch may have been written`);
 }
+
+/** The entry was overwritten by a new leader: it never commits, so the forwarding peer may retry it. */
+const proposalDropped = (error: ProposalDroppedError) => new ApiError(503, 'proposal_dropped', error.message);
 
 /** Answers that prove nothing was appended: the only ones safe to retry (a retry must never write a record twice). */
 const DEFINITELY_NOT_APPENDED = new Set(['not_leader', 'leadership_transfer', 'proposal_dropped']);
@@ -333,6 +342,6 @@ function isRetryable(error: unknown): boolean {
   if (error instanceof ProposalDroppedError) return true;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && DEFINITELY_NOT_APPENDED.has(code)) return true;
-  const cause = (error as { cause?: { code?: unknown } }).cause;
-  return error instanceof TypeError && cause?.code === 'ECONNREFUSED';
+  // The connection to the leader was never made, so nothing was sent.
+  return code === 'ECONNREFUSED';
 }

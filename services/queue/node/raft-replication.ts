@@ -51,7 +51,12 @@ interface Group {
   readonly order: number;
   readonly partition: Partition;
   readonly raft: RaftNode;
-  isPersisting: boolean;
+  /** Readies handed out whose persistence (or predecessors') is still running. */
+  readiesInFlight: number;
+  /** Settles once the last handed-out Ready is finished: Readies finish strictly in order. */
+  lastReadyDone: Promise<void>;
+  /** A catch-up install waits for the Readies before it; no further Ready is taken meanwhile. */
+  isWaitingToInstall: boolean;
   /** Term and vote last made durable, and the latest hard state (its commit is written lazily). */
   durableHardState: HardState;
   latestHardState: HardState;
@@ -60,6 +65,14 @@ interface Group {
   leader: string | null;
   role: Role;
   leaderSinceMs: number;
+  /** The group as a member reported it, while this peer is not one of its members (joining, or removed). */
+  hint: GroupHint | undefined;
+}
+
+export interface GroupHint {
+  leader: string | null;
+  term: number;
+  members: string[];
 }
 
 /** The segment log seen through the Raft core's narrow storage interface. */
@@ -91,15 +104,24 @@ class PartitionStorage implements RaftStorage {
   }
 }
 
-const HARD_STATE_FLUSH_MS = 1_000;
+const HOUSEKEEPING_MS = 1_000;
+/**
+ * A commit index alone is recorded every this many housekeeping rounds: each record costs a partition two fsyncs
+ * (file and directory), and a stale one only means a restarted peer re-learns a little more from its leader.
+ */
+const HARD_STATE_FLUSH_ROUNDS = 5;
+/** Readies of one group being persisted at once; more just wait (the group commit merges their syncs anyway). */
+const MAX_READIES_IN_FLIGHT = 16;
 
 export class RaftReplication implements Replication {
   readonly selfId: string;
   readonly transport: PeerTransport;
   private readonly groups = new Map<string, Group>();
+  private readonly drainingUntil = new Map<string, number>();
   private readonly ticker: NodeJS.Timeout;
   private readonly housekeeping: NodeJS.Timeout;
   private isProcessScheduled = false;
+  private housekeepingRounds = 0;
   private isClosed = false;
 
   constructor(private readonly options: RaftReplicationOptions) {
@@ -133,27 +155,32 @@ export class RaftReplication implements Replication {
         order,
         partition,
         raft,
-        isPersisting: false,
+        readiesInFlight: 0,
+        lastReadyDone: Promise.resolve(),
+        isWaitingToInstall: false,
         durableHardState: { ...hardState },
         latestHardState: { ...hardState },
         hardStateWrites: Promise.resolve(),
         leader: null,
         role: 'follower',
         leaderSinceMs: options.now(),
+        hint: undefined,
       });
     });
     this.ticker = setInterval(() => this.tick(), options.tickMs);
     this.housekeeping = setInterval(() => {
-      void this.flushHardStates();
+      if (++this.housekeepingRounds % HARD_STATE_FLUSH_ROUNDS === 0) void this.flushHardStates();
       this.balanceLeadership();
-    }, HARD_STATE_FLUSH_MS);
+    }, HOUSEKEEPING_MS);
     this.scheduleProcess();
   }
 
   // ---- Replication ----
 
   leaderOf(partition: Partition): string | undefined {
-    return this.group(partition).raft.status().leader ?? undefined;
+    const group = this.group(partition);
+    if (group.hint) return group.hint.leader ?? undefined;
+    return group.raft.currentLeader ?? undefined;
   }
 
   propose(partition: Partition, data: Buffer, timeoutMs: number): Promise<number> {
@@ -168,7 +195,10 @@ export class RaftReplication implements Replication {
   }
 
   status(partition: Partition): PartitionStatus {
-    const status = this.group(partition).raft.status();
+    const group = this.group(partition);
+    if (group.hint)
+      return { leader: group.hint.leader, term: group.hint.term, members: [...group.hint.members], lag: {} };
+    const status = group.raft.status();
     const lag: Record<string, number> = {};
     for (const [peer, progress] of Object.entries(status.progress ?? {}))
       if (peer !== this.selfId) lag[peer] = Math.max(0, status.lastIndex - progress.match);
@@ -184,6 +214,54 @@ export class RaftReplication implements Replication {
   }
 
   // ---- admin ----
+
+  /** Whether this peer is a voter of the partition's group (as far as its own log says). */
+  isMember(partition: Partition): boolean {
+    return this.group(partition).raft.status().members.includes(this.selfId);
+  }
+
+  /** The group's membership as this peer's log has it, the index that made it, and how far it is committed here. */
+  membership(partition: Partition): { members: string[]; membersIndex: number; commit: number; isLeader: boolean } {
+    const status = this.group(partition).raft.status();
+    return {
+      members: status.members,
+      membersIndex: status.membersIndex,
+      commit: status.commit,
+      isLeader: status.role === 'leader',
+    };
+  }
+
+  isReachable(id: string): boolean {
+    return this.transport.isReachable(id);
+  }
+
+  /** Whether this peer started the partition without a membership and no leader has told it one yet. */
+  isMembershipUnknown(partition: Partition): boolean {
+    return this.group(partition).raft.status().members.length === 0;
+  }
+
+  /** Gives a group that knows no membership (and holds no entry) its initial one; answers whether it took effect. */
+  bootstrap(partition: Partition, members: readonly string[]): boolean {
+    const group = this.group(partition);
+    if (!group.raft.bootstrap(members)) return false;
+    group.partition.log.resetTo({ index: 0, term: 0, nextOffset: 0, members: [...members].sort() });
+    this.scheduleProcess();
+    return true;
+  }
+
+  /** What a member reported about a group this peer is not a member of (undefined: forget it). */
+  setHint(partition: Partition, hint: GroupHint | undefined): void {
+    this.group(partition).hint = hint;
+  }
+
+  /** Peer `id` is about to leave or restart: no leadership is handed to it until `untilMs`. */
+  markDraining(id: string, untilMs: number): void {
+    this.drainingUntil.set(id, untilMs);
+  }
+
+  private isDraining(id: string): boolean {
+    return (this.drainingUntil.get(id) ?? 0) > this.options.now();
+  }
 
   /** Proposes a membership change in one partition (this peer must lead it); resolves once committed. */
   proposeConfigChange(partition: Partition, change: ConfigChange, timeoutMs: number): Promise<number> {
@@ -204,7 +282,7 @@ export class RaftReplication implements Replication {
       const status = group.raft.status();
       if (status.role !== 'leader') continue;
       const candidates = status.members.filter(
-        (member) => member !== this.selfId && this.transport.isReachable(member),
+        (member) => member !== this.selfId && this.transport.isReachable(member) && !this.isDraining(member),
       );
       const target = candidates.sort(
         (a, b) => (status.progress?.[b]?.match ?? 0) - (status.progress?.[a]?.match ?? 0),
@@ -250,8 +328,7 @@ export class RaftReplication implements Replication {
     this.isClosed = true;
     clearInterval(this.ticker);
     clearInterval(this.housekeeping);
-    while ([...this.groups.values()].some((group) => group.isPersisting))
-      await new Promise((resolve) => setTimeout(resolve, 5));
+    await Promise.all([...this.groups.values()].map((group) => group.lastReadyDone));
     await this.flushHardStates();
     this.transport.close();
     for (const group of this.groups.values())
@@ -319,43 +396,66 @@ export class RaftReplication implements Replication {
     });
   }
 
+  /**
+   * Takes every group's Ready without waiting for the previous one's disk write (etcd's asynchronous storage
+   * writes): its entries go to the log at once and join the group commit in flight or the next one, a leader's
+   * appends leave at once, and what must wait for durability (acknowledgements, votes, applying) waits in order.
+   */
   private processReadies(): void {
     for (const group of this.groups.values()) {
-      if (group.isPersisting || !group.raft.hasReady()) continue;
+      if (group.isWaitingToInstall || group.readiesInFlight >= MAX_READIES_IN_FLIGHT || !group.raft.hasReady())
+        continue;
       const ready = group.raft.ready();
-      const durable: Array<Promise<void>> = [];
-      try {
-        if (ready.snapshot) this.installCatchUp(group, ready.snapshot);
-        if (ready.entries.length > 0) {
-          group.partition.log.append(ready.entries);
-          durable.push(this.options.committer.whenDurable(group.partition.log));
-        }
-        if (ready.hardState) {
-          const write = this.persistHardState(group, ready.hardState);
-          if (write) durable.push(write);
-        }
-      } catch (error) {
-        this.stopOnDiskFailure(group, error);
-      }
-      if (durable.length === 0) {
-        this.finish(group, ready);
+      if (ready.snapshot && group.readiesInFlight > 0) {
+        // The catch-up replaces the log: the writes and syncs of the Readies before it must be over first.
+        group.isWaitingToInstall = true;
+        group.readiesInFlight++;
+        group.lastReadyDone = group.lastReadyDone.then(() => {
+          group.isWaitingToInstall = false;
+          group.readiesInFlight--;
+          this.handleReady(group, ready);
+          this.scheduleProcess();
+        });
         continue;
       }
-      // A leader's appends may leave before its own disk write ends (thesis §10.2.1): its next Ready, which is the
-      // only way a commit becomes visible, waits for that write. Votes and acknowledgements wait: they are promises.
-      const isEarly = (message: Ready['messages'][number]) => message.type === 'append';
-      for (const message of ready.messages) if (isEarly(message)) this.transport.send(group.key, message);
-      ready.messages = ready.messages.filter((message) => !isEarly(message));
-      group.isPersisting = true;
-      Promise.all(durable).then(
-        () => {
-          group.isPersisting = false;
-          this.finish(group, ready);
-          this.scheduleProcess();
-        },
-        (error: unknown) => this.stopOnDiskFailure(group, error),
-      );
+      this.handleReady(group, ready);
     }
+  }
+
+  private handleReady(group: Group, ready: Ready): void {
+    const durable: Array<Promise<void>> = [];
+    try {
+      if (ready.snapshot) this.installCatchUp(group, ready.snapshot);
+      if (ready.entries.length > 0) {
+        group.partition.log.append(ready.entries);
+        durable.push(this.options.committer.whenDurable(group.partition.log));
+      }
+      if (ready.hardState) {
+        const write = this.persistHardState(group, ready.hardState);
+        if (write) durable.push(write);
+      }
+    } catch (error) {
+      this.stopOnDiskFailure(group, error);
+    }
+    if (durable.length === 0 && group.readiesInFlight === 0) {
+      this.finish(group, ready);
+      return;
+    }
+    // A leader's appends may leave before its own disk write ends (thesis §10.2.1): applying a commit, the only way
+    // it becomes visible, waits for that write. Votes and acknowledgements wait too: they promise durable state, and
+    // an acknowledgement may cover entries of an earlier Ready still being synced, hence the strict order.
+    const isEarly = (message: Ready['messages'][number]) => message.type === 'append';
+    for (const message of ready.messages) if (isEarly(message)) this.transport.send(group.key, message);
+    ready.messages = ready.messages.filter((message) => !isEarly(message));
+    group.readiesInFlight++;
+    group.lastReadyDone = Promise.all([group.lastReadyDone, ...durable]).then(
+      () => {
+        group.readiesInFlight--;
+        this.finish(group, ready);
+        this.scheduleProcess();
+      },
+      (error: unknown) => this.stopOnDiskFailure(group, error),
+    );
   }
 
   /** A disk that failed a write or a sync cannot be trusted with what it acknowledged: stop the peer (fsyncgate). */
@@ -378,13 +478,14 @@ export class RaftReplication implements Replication {
   }
 
   private noteRole(group: Group): void {
-    const status = group.raft.status();
-    if (status.role === 'candidate' && group.role !== 'candidate') this.options.metrics.elections.inc();
-    group.role = status.role;
-    if (status.leader !== group.leader) {
-      group.leader = status.leader;
+    const role = group.raft.currentRole;
+    const leader = group.raft.currentLeader;
+    if (role === 'candidate' && group.role !== 'candidate') this.options.metrics.elections.inc();
+    group.role = role;
+    if (leader !== group.leader) {
+      group.leader = leader;
       group.leaderSinceMs = this.options.now();
-      if (status.leader !== null) this.options.metrics.leaderChanges.inc();
+      if (leader !== null) this.options.metrics.leaderChanges.inc();
     }
   }
 
@@ -440,7 +541,7 @@ export class RaftReplication implements Replication {
       if (status.role !== 'leader' || status.leadTransferee !== null) continue;
       if (now - group.leaderSinceMs < this.options.balanceAfterMs) continue;
       const preferred = status.members[group.order % status.members.length];
-      if (preferred === this.selfId || !this.transport.isReachable(preferred)) continue;
+      if (preferred === this.selfId || !this.transport.isReachable(preferred) || this.isDraining(preferred)) continue;
       if (status.progress?.[preferred]?.match !== status.lastIndex) continue;
       group.raft.transferLeadership(preferred);
       group.leaderSinceMs = now;

@@ -195,7 +195,7 @@ export function describeMessage(message: Message): string {
     }
     case MessageType.AppendResponse:
       return message.isRejected
-        ? `${head} rejected:${message.index} hint:${message.hintIndex}/${message.hintTerm}`
+        ? `${head} rejected:${message.index} hint:${message.hintIndex}/${message.hintTerm}${message.isMembershipUnknown ? ' membership-unknown' : ''}`
         : `${head} index:${message.index}`;
     case MessageType.Heartbeat:
       return `${head} commit:${message.commit}`;

@@ -369,6 +369,19 @@ describe('membership', () => {
     expect(cluster.raft('b').status()).toMatchObject({ role: 'leader', term: 2, members: ['b', 'c'] });
   });
 
+  it('a removed member receives its removal and the commit of it, then stays quiet', () => {
+    const cluster = electedCluster();
+    cluster.raft('a').proposeConfigChange({ type: 'remove', node: 'c' });
+    cluster.stabilize();
+    expect(cluster.takeTrace()).toContain('a->c heartbeat term:1 commit:2');
+    expect(cluster.raft('c').status()).toMatchObject({ members: ['a', 'b'], commit: 2, role: 'follower' });
+    cluster.tick('c', 100);
+    expect(cluster.raft('c').hasReady()).toBe(false);
+    cluster.propose('a', 'after');
+    cluster.stabilize();
+    expect(cluster.takeTrace()).not.toContain('->c');
+  });
+
   it('a removed member that missed its removal cannot disrupt the rest', () => {
     const cluster = electedCluster();
     cluster.isolate('c');
@@ -379,6 +392,87 @@ describe('membership', () => {
     cluster.tick('c', 15);
     cluster.stabilize();
     expect(cluster.raft('a').status()).toMatchObject({ role: 'leader', term: 1 });
+  });
+});
+
+describe('joining without a membership', () => {
+  it('a new peer never campaigns, learns the membership from a catch-up, then counts as a voter', () => {
+    const cluster = electedCluster();
+    cluster.addPeers(['d'], []);
+    cluster.tick('d', 100);
+    expect(cluster.raft('d').hasReady()).toBe(false);
+    expect(cluster.raft('d').status()).toMatchObject({ role: 'follower', members: [], term: 0 });
+    cluster.raft('a').proposeConfigChange({ type: 'add', node: 'd' });
+    cluster.stabilize();
+    expect(cluster.takeTrace()).toMatchInlineSnapshot(`
+     "a ready entries [2/1 add d]
+     a->b append term:1 prev:1/1 entries:[2/1 add d] commit:1
+     a->c append term:1 prev:1/1 entries:[2/1 add d] commit:1
+     a->d append term:1 prev:2/1 entries:[] commit:1
+     b ready entries [2/1 add d]
+     c ready entries [2/1 add d]
+     d ready hardState term:1 vote:- commit:0
+     b->a appendResponse term:1 index:2
+     c->a appendResponse term:1 index:2
+     d->a appendResponse term:1 rejected:2 hint:0/0 membership-unknown
+     a ready hardState term:1 vote:a commit:2; committed [2/1 add d]; catch up d from 3
+     a->b append term:1 prev:2/1 entries:[] commit:2
+     a->c append term:1 prev:2/1 entries:[] commit:2
+     a->d snapshot term:1 at:2/1 members:[a,b,c,d]
+     b ready hardState term:1 vote:a commit:2; committed [2/1 add d]
+     c ready hardState term:1 vote:a commit:2; committed [2/1 add d]
+     d ready hardState term:1 vote:- commit:2; snapshot 2/1
+     b->a appendResponse term:1 index:2
+     c->a appendResponse term:1 index:2
+     d->a snapshotResponse term:1 index:2
+     a ready
+     a->d append term:1 prev:2/1 entries:[] commit:2
+     d ready
+     d->a appendResponse term:1 index:2"
+    `);
+    expect(cluster.raft('d').status()).toMatchObject({ members: ['a', 'b', 'c', 'd'], commit: 2, lastIndex: 2 });
+    // d now counts: with c and d cut off, a and b are no majority of four; with d back, they are.
+    cluster.isolate('c');
+    cluster.isolate('d');
+    cluster.propose('a', 'x');
+    cluster.stabilize();
+    expect(cluster.raft('a').status().commit).toBe(2);
+    cluster.reconnect('d');
+    cluster.tick('a', 1);
+    cluster.stabilize();
+    expect(cluster.raft('a').status().commit).toBe(3);
+    expect(cluster.applied('d')).toEqual(['3/1 x']);
+  });
+
+  it('grants votes while it knows no membership, which lets the bootstrapping peers elect a leader', () => {
+    const cluster = new Interaction();
+    cluster.addPeers(['a'], ['a', 'b', 'c']);
+    cluster.addPeers(['b', 'c'], []);
+    cluster.raft('a').campaign();
+    cluster.stabilize();
+    expect(cluster.raft('a').status()).toMatchObject({ role: 'leader', commit: 1 });
+    for (const id of ['b', 'c']) expect(cluster.raft(id).status()).toMatchObject({ members: ['a', 'b', 'c'] });
+    cluster.propose('a', 'y');
+    cluster.stabilize();
+    for (const id of ['b', 'c']) expect(cluster.raft(id).status()).toMatchObject({ commit: 2, lastIndex: 2 });
+  });
+
+  it('bootstrap sets the membership of an empty log only, and only once', () => {
+    const cluster = new Interaction();
+    cluster.addPeers(['a', 'b'], []);
+    expect(cluster.raft('a').bootstrap([])).toBe(false);
+    expect(cluster.raft('a').bootstrap(['b', 'a'])).toBe(true);
+    expect(cluster.raft('a').status()).toMatchObject({ members: ['a', 'b'], membersIndex: 0 });
+    expect(cluster.raft('a').bootstrap(['a'])).toBe(false);
+    cluster.raft('b').bootstrap(['a', 'b']);
+    cluster.raft('a').campaign();
+    cluster.stabilize();
+    expect(cluster.raft('a').status()).toMatchObject({ role: 'leader', commit: 1 });
+    cluster.addPeers(['c'], []);
+    cluster.raft('a').proposeConfigChange({ type: 'add', node: 'c' });
+    cluster.stabilize();
+    expect(cluster.raft('c').bootstrap(['c'])).toBe(false);
+    expect(cluster.raft('c').status()).toMatchObject({ members: ['a', 'b', 'c'], membersIndex: 2 });
   });
 });
 

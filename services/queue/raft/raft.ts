@@ -188,6 +188,17 @@ export class RaftNode {
     this.startCampaign(this.isPreVoteEnabled ? 'preVote' : 'vote');
   }
 
+  /**
+   * Gives a peer that started without a membership (it did not know whether it joins an existing group) the group's
+   * initial membership. Only possible while its log is empty and no leader told it the membership; answers whether
+   * it took effect. The node must persist `members` as the membership of its empty log.
+   */
+  bootstrap(members: readonly NodeId[]): boolean {
+    if (!this.isMembershipUnknown() || this.log.lastIndex() !== 0 || members.length === 0) return false;
+    this.configs = [{ index: 0, members: [...members].sort() }];
+    return true;
+  }
+
   /** Appends a client entry; the node acknowledges it once it appears in Ready.committed. */
   propose(data: Uint8Array): { index: number; term: number } {
     this.checkCanPropose();
@@ -309,6 +320,7 @@ export class RaftNode {
       applied: this.log.applied,
       lastIndex: this.log.lastIndex(),
       members: [...this.members()],
+      membersIndex: this.configs[this.configs.length - 1].index,
       leadTransferee: this.leadTransferee,
     };
     if (this.role === 'leader') {
@@ -355,7 +367,7 @@ export class RaftNode {
     this.stepByRole = (message) => this.stepLeader(message);
     this.tickByRole = () => this.tickHeartbeat();
     const lastIndex = this.log.lastIndex();
-    for (const member of new Set([...this.members(), this.id])) {
+    for (const member of new Set([...this.configs[0].members, ...this.members(), this.id])) {
       this.progress.set(member, new Progress(lastIndex + 1, this.maxInflight));
     }
     this.selfProgress().maybeUpdate(lastIndex);
@@ -401,6 +413,7 @@ export class RaftNode {
         return;
       }
       this.leadTransferee = null;
+      this.forgetRemovedFollowers(true);
     }
     for (const [peer, progress] of this.progress) {
       if (progress.state === 'catchUp' && ++progress.catchUpElapsed > this.catchUpTimeoutTicks) {
@@ -632,6 +645,21 @@ export class RaftNode {
 
   private handleAppend(message: AppendRequest): void {
     const log = this.log;
+    if (this.isMembershipUnknown()) {
+      // Entries cannot be interpreted without the membership they start from: ask for a catch-up, which carries it.
+      this.send({
+        type: MessageType.AppendResponse,
+        from: this.id,
+        to: message.from,
+        term: this.term,
+        index: message.prevIndex,
+        isRejected: true,
+        hintIndex: 0,
+        hintTerm: 0,
+        isMembershipUnknown: true,
+      });
+      return;
+    }
     if (message.prevIndex < log.committed) {
       this.respondToAppend(message.from, log.committed);
       return;
@@ -671,7 +699,12 @@ export class RaftNode {
   private handleSnapshot(message: SnapshotRequest): void {
     const snapshot = message.snapshot;
     let index: number;
-    if (snapshot.index <= this.log.committed) {
+    if (this.isMembershipUnknown() && this.log.lastIndex() <= snapshot.index) {
+      // A joining peer learns its group's membership from its first catch-up, even one at index 0.
+      this.log.restore(snapshot);
+      this.configs = [{ index: snapshot.index, members: [...snapshot.members].sort() }];
+      index = snapshot.index;
+    } else if (snapshot.index <= this.log.committed) {
       index = this.log.committed;
     } else if (this.log.matchTerm(snapshot.index, snapshot.term)) {
       // Our log already holds the catch-up point: keep it (the staged data is not needed) and just commit.
@@ -693,6 +726,11 @@ export class RaftNode {
     progress.isRecentlyActive = true;
     if (!message.isRejected) {
       this.acknowledge(message.from, message.index);
+      if (this.role === 'leader' && !this.members().includes(message.from)) this.forgetRemovedFollowers();
+      return;
+    }
+    if (message.isMembershipUnknown === true) {
+      if (progress.state !== 'catchUp') this.startCatchUp(message.from, progress);
       return;
     }
     // Skip the follower's whole conflicting term at once rather than one index per round trip.
@@ -711,7 +749,13 @@ export class RaftNode {
     progress.isRecentlyActive = true;
     const wasPaused = progress.isPaused();
     if (!progress.maybeUpdate(index)) {
-      if (progress.state === 'catchUp' && progress.match >= progress.catchUpIndex) progress.becomeReplicate();
+      if (progress.state === 'catchUp' && progress.match >= progress.catchUpIndex) {
+        // A catch-up that changed nothing here (a joining peer brought to index 0): resume appending at once.
+        progress.becomeReplicate();
+        while (this.sendAppend(peer, false)) {
+          // each call sends one batch
+        }
+      }
       return;
     }
     switch (progress.state) {
@@ -912,7 +956,27 @@ export class RaftNode {
   private commitTo(index: number): void {
     const before = this.log.committed;
     this.log.commitTo(index);
-    if (this.log.committed !== before) this.forgetCommittedConfigs();
+    if (this.log.committed === before) return;
+    const configCount = this.configs.length;
+    this.forgetCommittedConfigs();
+    if (this.role === 'leader' && this.configs.length !== configCount) this.forgetRemovedFollowers();
+  }
+
+  /**
+   * A removed follower keeps receiving appends until it holds its committed removal; it then gets a last heartbeat
+   * carrying that commit and is forgotten. It thus knows it is no longer a member and stops campaigning, rather than
+   * relying on the others ignoring it (§4.2.3). One that does not answer is forgotten after an election timeout.
+   */
+  private forgetRemovedFollowers(isGraceOver = false): void {
+    const kept = new Set([...this.configs[0].members, ...this.members()]);
+    for (const [peer, progress] of [...this.progress]) {
+      if (peer === this.id || kept.has(peer)) continue;
+      const holdsRemoval = progress.match >= this.configs[0].index;
+      if (!holdsRemoval && !isGraceOver) continue;
+      this.progress.delete(peer);
+      const commit = Math.min(progress.match, this.log.committed);
+      if (holdsRemoval) this.send({ type: MessageType.Heartbeat, from: this.id, to: peer, term: this.term, commit });
+    }
   }
 
   /** Keeps only the last committed membership and the uncommitted ones after it. */
@@ -927,9 +991,7 @@ export class RaftNode {
     for (const member of members) {
       if (!this.progress.has(member)) this.progress.set(member, new Progress(lastIndex + 1, this.maxInflight));
     }
-    for (const peer of [...this.progress.keys()]) {
-      if (peer !== this.id && !members.includes(peer)) this.progress.delete(peer);
-    }
+    this.forgetRemovedFollowers();
     if (this.leadTransferee !== null && !members.includes(this.leadTransferee)) this.leadTransferee = null;
     // A smaller membership may already hold a majority for a higher index.
     if (this.maybeCommit()) this.isBroadcastPending = true;
@@ -937,6 +999,11 @@ export class RaftNode {
 
   private members(): NodeId[] {
     return this.configs[this.configs.length - 1].members;
+  }
+
+  /** A peer that joined with an empty log knows no membership until a leader's catch-up tells it (never empty after). */
+  private isMembershipUnknown(): boolean {
+    return this.configs.length === 1 && this.configs[0].members.length === 0;
   }
 
   private membersAt(index: number): NodeId[] {

@@ -338,8 +338,9 @@ class Simulation {
       if (isAdd) {
         const id = this.newPeerId();
         leader.raft.proposeConfigChange({ type: 'add', node: id });
-        // The operator starts the new peer with the membership it joins.
-        this.addPeer(id, new MemoryStorage(leader.raft.status().members));
+        // The new peer starts knowing no membership, as a queue peer joining an existing cluster does: it waits for
+        // the leader's catch-up, which tells it the membership, and never campaigns before.
+        this.addPeer(id, new MemoryStorage([]));
         this.note(`${leader.id} adds ${id}`);
       } else {
         const node = status.members[Math.floor(this.random() * status.members.length)];

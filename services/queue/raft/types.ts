@@ -82,7 +82,17 @@ export interface AppendRequest extends Envelope {
  * conflicting term at once instead of probing one index per round trip (thesis §5.3, etcd's findConflictByTerm).
  */
 export type AppendResponse = Envelope & { type: 'appendResponse'; index: number } & (
-    { isRejected: false } | { isRejected: true; hintIndex: number; hintTerm: number }
+    | { isRejected: false }
+    | {
+        isRejected: true;
+        hintIndex: number;
+        hintTerm: number;
+        /**
+         * The follower does not know the group's membership yet (a peer joining with an empty log): it cannot
+         * interpret appended entries and needs a catch-up, which carries the membership.
+         */
+        isMembershipUnknown?: boolean;
+      }
   );
 
 export interface Heartbeat extends Envelope {
@@ -170,6 +180,8 @@ export interface Status {
   applied: number;
   lastIndex: number;
   members: NodeId[];
+  /** Index of the entry that made `members` (the log start for the initial membership). */
+  membersIndex: number;
   leadTransferee: NodeId | null;
   progress?: Record<NodeId, PeerProgress>;
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, startService, waitFor, type ManagedProcess } from '../../kit/testing/processes';
+import { BATCH_CONTENT_TYPE, encodeProduceBatch } from '../api/produce-batch';
 import { partitionOf } from '../topics/partitioner';
 import { FAST_RAFT, getJson, postJson, readPartition, temporaryDirectory } from './helpers';
 
@@ -68,6 +69,31 @@ describe('queue, one peer', () => {
     expect(typeof page.messages[0].timestamp).toBe('number');
     const pastEnd = await getJson(`${url}/consume?partition=${partition}&offset=500`);
     expect(pastEnd).toEqual({ messages: [], next_offset: 500 });
+  });
+
+  it('accepts the binary batch form and serves its values verbatim', async () => {
+    const key = 'binary-client';
+    const partition = partitionOf(key, 12);
+    const values = ['{"cpu": 1.5,\n "tags": {"é": true}}', '[1,2]', '"text"'];
+    const response = await fetch(`${url}/v1/produce?topic=metrics.inbound`, {
+      method: 'POST',
+      headers: { 'content-type': BATCH_CONTENT_TYPE },
+      body: encodeProduceBatch(values.map((value) => ({ key, value: Buffer.from(value) }))),
+    });
+    const answer = (await response.json()) as { results: Array<{ partition: number; offset: number }> };
+    expect(response.status).toBe(200);
+    expect(answer.results.map((result) => result.partition)).toEqual([partition, partition, partition]);
+    const page = await getJson<{ messages: Array<{ offset: number; value: unknown }> }>(
+      `${url}/consume?partition=${partition}&offset=${answer.results[0].offset}&count=3`,
+    );
+    expect(page.messages.map((message) => message.value)).toEqual(values.map((value) => JSON.parse(value)));
+    const invalid = await fetch(`${url}/v1/produce`, {
+      method: 'POST',
+      headers: { 'content-type': BATCH_CONTENT_TYPE },
+      body: encodeProduceBatch([{ key, value: Buffer.from('{not json') }]),
+    });
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as { error: { code: string } }).error.code).toBe('invalid_request');
   });
 
   it('long-polls until a message arrives', async () => {
