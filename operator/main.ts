@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { ConfigError } from '../services/kit/errors';
 import { createApp, finishApp, listen, closeServer } from '../services/kit/http';
 import { createRegistry } from '../services/kit/metrics';
 import { commonOptions, defineService } from '../services/kit/service';
@@ -7,6 +8,7 @@ import { httpAlertingClient } from './alertrule/client';
 import type { AlertRule } from './alertrule/types';
 import { httpQueueAdmin } from './queuecluster/admin';
 import { queueClusterReconciler } from './queuecluster/reconcile';
+import { peerId, peerUrl } from './queuecluster/resources';
 import type { QueueCluster } from './queuecluster/types';
 import { Controller } from './runtime/controller';
 import { KubeEventRecorder } from './runtime/events';
@@ -72,6 +74,13 @@ const configSpec = {
     default: 'http://{name}.{namespace}.svc:8081',
     description: 'admin API of a QueueCluster; {name} and {namespace} are replaced (default: its client Service)',
   },
+  queuePeerUrls: {
+    kind: 'list',
+    env: 'QUEUE_PEER_URLS',
+    default: [] as string[],
+    description:
+      'peers as id=url whose URL replaces their headless-Service name in membership calls and QUEUE_PEERS (peers outside the cluster, tests)',
+  },
   alertingUrl: {
     kind: 'string',
     env: 'ALERTING_URL',
@@ -118,11 +127,26 @@ const configSpec = {
   },
 } as const;
 
+/** `--queue-peer-urls`: `id=url` items. */
+function parsePeerUrls(items: readonly string[]): Map<string, string> {
+  const urls = new Map<string, string>();
+  const problems: string[] = [];
+  for (const item of items) {
+    const [id, url] = item.split(/=(.*)/s, 2);
+    if (!id || !url || !/^https?:\/\/[^\s]+$/.test(url))
+      problems.push(`--queue-peer-urls: "${item}" is not id=http://host:port`);
+    else urls.set(id, url.replace(/\/+$/, ''));
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return urls;
+}
+
 export const operatorService = defineService({
   name: 'operator',
   summary: 'Kubernetes operator for QueueCluster, StorageShard and AlertRule',
   configSpec,
   async start(config, logger) {
+    const peerUrlOverrides = parsePeerUrls(config.queuePeerUrls);
     const scheduler = systemScheduler;
     const { registry, http } = createRegistry('operator');
     const metrics = createOperatorMetrics(registry);
@@ -161,6 +185,7 @@ export const operatorService = defineService({
         clusters,
         statefulSets,
         admin: httpQueueAdmin(),
+        peerUrl: (cluster, ordinal) => peerUrlOverrides.get(peerId(cluster, ordinal)) ?? peerUrl(cluster, ordinal),
         adminUrl: (cluster) =>
           config.queueAdminUrl
             .replaceAll('{name}', cluster.metadata.name)
@@ -185,6 +210,8 @@ export const operatorService = defineService({
         now: scheduler.now,
         build: { defaultImage: config.image },
         shardsConfigMap: config.shardsConfigMap,
+        progressMs: 2_000,
+        refreshMs: config.refreshPeriod,
       }),
     );
     const alertRules = controller(

@@ -42,9 +42,22 @@ export function httpQueueAdmin(timeoutMs = 5000): QueueAdmin {
         case 'addMember':
           await call(`${baseUrl}/v1/cluster/members`, json({ id: action.id, url: action.url }), timeoutMs);
           return;
-        case 'removeMember':
+        case 'removeMember': {
+          // Leadership can come back to the peer after /cluster was read (an election, the queue's balancing): it is
+          // handed over once more right before the removal, which also keeps the queue from giving it any again.
+          const moved = (await call(
+            `${baseUrl}/v1/cluster/transfer-leadership`,
+            json({ from: action.id }),
+            timeoutMs,
+          )) as { remaining?: number } | undefined;
+          if ((moved?.remaining ?? 0) > 0)
+            throw new QueueAdminError(
+              409,
+              `${action.id} still leads ${moved?.remaining} partitions after handing them over; its removal waits`,
+            );
           await call(`${baseUrl}/v1/cluster/members/${encodeURIComponent(action.id)}`, { method: 'DELETE' }, timeoutMs);
           return;
+        }
         case 'transferLeadership':
           await call(`${baseUrl}/v1/cluster/transfer-leadership`, json({ from: action.from }), timeoutMs);
           return;

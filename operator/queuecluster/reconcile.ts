@@ -1,22 +1,25 @@
 import type { Logger } from '../../services/kit/logger';
 import { findCondition } from '../runtime/conditions';
 import type { Reconcile } from '../runtime/controller';
-import type { EventRecorder } from '../runtime/events';
+import { ReportedReasons, type EventRecorder } from '../runtime/events';
 import type { Informer } from '../runtime/informer';
 import { resources, type KubeClient, type KubeObject } from '../runtime/kube';
 import { applyStatusIfChanged, isControlledBy } from '../runtime/status-writer';
+import { liveClaimTemplates, syncVolumes } from '../runtime/volume-expansion';
+import { storageCondition, storageConditionType } from '../runtime/volumes';
 import type { QueueAdmin } from './admin';
 import { planQueueCluster, type AdminAction, type ObservedStatefulSet } from './plan';
 import {
   configHash,
   configHashAnnotation,
+  defaultStorageSize,
   makeClientService,
   makeConfigMap,
   makePeersService,
   makePodDisruptionBudget,
   makeStatefulSet,
-  peerUrl,
   restartSettings,
+  selectorLabels,
   selectorString,
   type BuildOptions,
 } from './resources';
@@ -28,6 +31,8 @@ export interface QueueClusterDependencies {
   clusters: Informer<QueueCluster>;
   statefulSets: Informer<KubeObject>;
   admin: QueueAdmin;
+  /** The URL peers know a peer by (its headless-Service name, unless the operator is told otherwise). */
+  peerUrl(cluster: QueueCluster, ordinal: number): string;
   /** Base URL of the cluster's admin API (its client Service, unless the operator is told otherwise). */
   adminUrl(cluster: QueueCluster): string;
   recorder: EventRecorder;
@@ -80,6 +85,7 @@ function observeStatefulSet(statefulSet: KubeObject | undefined): ObservedStatef
 }
 
 export function queueClusterReconciler(deps: QueueClusterDependencies): Reconcile {
+  const reported = new ReportedReasons();
   return async (key) => {
     const cluster = deps.clusters.get(key);
     // Gone or going: the garbage collector removes what carries its ownerReference.
@@ -105,17 +111,33 @@ export function queueClusterReconciler(deps: QueueClusterDependencies): Reconcil
       statefulSet,
       view,
       maxCatchUpLag: deps.maxCatchUpLag,
-      peerUrl: (ordinal) => peerUrl(cluster, ordinal),
+      peerUrl: (ordinal) => deps.peerUrl(cluster, ordinal),
     });
 
-    await deps.client.apply(resources.configMap, makeConfigMap(cluster, plan.statefulSet.replicas));
+    await deps.client.apply(
+      resources.configMap,
+      makeConfigMap(cluster, plan.statefulSet.replicas, (ordinal) => deps.peerUrl(cluster, ordinal)),
+    );
     await deps.client.apply(resources.service, makePeersService(cluster));
     await deps.client.apply(resources.service, makeClientService(cluster));
     await deps.client.apply(resources.podDisruptionBudget, makePodDisruptionBudget(cluster));
     const applied = await deps.client.apply(
       resources.statefulSet,
-      makeStatefulSet(cluster, plan.statefulSet, deps.build),
+      makeStatefulSet(cluster, plan.statefulSet, deps.build, liveClaimTemplates(existing)),
     );
+    const storage = await syncVolumes(deps.client, deps.recorder, {
+      resource: resources.queueCluster,
+      owner: cluster,
+      statefulSetName: cluster.metadata.name,
+      statefulSet: existing,
+      claimLabels: selectorLabels(cluster),
+      desired: {
+        size: cluster.spec.storage?.size ?? defaultStorageSize,
+        storageClassName: cluster.spec.storage?.storageClassName,
+      },
+      previous: findCondition(cluster.status?.conditions, storageConditionType),
+      reported,
+    });
 
     if (plan.action) {
       await deps.admin.perform(baseUrl, plan.action);
@@ -127,17 +149,30 @@ export function queueClusterReconciler(deps: QueueClusterDependencies): Reconcil
         describeAction(plan.action),
       );
     }
-    const previousProgress = findCondition(cluster.status?.conditions, 'Progressing');
-    if (plan.refusal && previousProgress?.reason !== plan.refusal.reason)
+    const isNewRefusal = reported.isNew(
+      `${cluster.metadata.uid}/Progressing`,
+      plan.refusal?.reason,
+      findCondition(cluster.status?.conditions, 'Progressing')?.reason,
+    );
+    if (plan.refusal && isNewRefusal)
       deps.recorder.record(resources.queueCluster, cluster, 'Warning', 'ScaleDownRefused', plan.refusal.message);
 
     const readyReplicas = ((applied.status ?? {}) as { readyReplicas?: number }).readyReplicas ?? 0;
     const status = computeStatus(
       cluster,
-      { statefulSetReplicas: plan.statefulSet.replicas, readyReplicas, view, plan, selector: selectorString(cluster) },
+      {
+        statefulSetReplicas: plan.statefulSet.replicas,
+        readyReplicas,
+        view,
+        plan,
+        selector: selectorString(cluster),
+        storage: storageCondition(storage),
+      },
       deps.now(),
     );
     await applyStatusIfChanged(deps.client, resources.queueCluster, cluster, status);
-    return { requeueAfterMs: plan.progress || plan.action ? deps.progressMs : deps.refreshMs };
+    // A volume being resized may take minutes (or a pod restart): that is looked at again at the refresh pace.
+    const isBusy = plan.progress || plan.action || storage.kind === 'expand';
+    return { requeueAfterMs: isBusy ? deps.progressMs : deps.refreshMs };
   };
 }

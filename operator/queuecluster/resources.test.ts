@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- Kubernetes objects and HTTP bodies are read as untyped JSON in tests. */
-import { configHash, makeConfigMap, makeStatefulSet, peerOrdinal, quantityBytes, restartSettings } from './resources';
+import { configHash, makeConfigMap, makeStatefulSet, peerOrdinal, restartSettings } from './resources';
 import type { QueueCluster } from './types';
 
 const cluster = (spec: Partial<QueueCluster['spec']> = {}): QueueCluster => ({
@@ -42,14 +42,5 @@ describe('QueueCluster builders', () => {
   test('peer ids map back to ordinals', () => {
     expect(peerOrdinal(cluster(), 'events-4')).toBe(4);
     expect(peerOrdinal(cluster(), 'other-4')).toBeUndefined();
-  });
-});
-
-describe('quantityBytes', () => {
-  test('reads binary and decimal suffixes', () => {
-    expect(quantityBytes('10Gi')).toBe(10 * 2 ** 30);
-    expect(quantityBytes('500M')).toBe(500e6);
-    expect(quantityBytes('1.5Ki')).toBe(1536);
-    expect(() => quantityBytes('ten')).toThrow('not a byte quantity');
   });
 });

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { apiVersionOf, resources, type KubeObject, type OwnerReference } from '../runtime/kube';
+import { quantityBytes } from '../runtime/quantity';
 import { dataVolumeClaim, podSecurityContext, scratchVolumes, serviceContainerDefaults } from '../runtime/pod';
 import type { QueueCluster } from './types';
 
 export const queuePort = 8081;
+export const defaultStorageSize = '10Gi';
 export const configHashAnnotation = 'metricstream.io/config-hash';
 
 export interface BuildOptions {
@@ -61,25 +63,6 @@ function metadata(cluster: QueueCluster, name: string) {
   };
 }
 
-const quantityUnits: Record<string, number> = {
-  '': 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-};
-
-/** A Kubernetes quantity of bytes (`10Gi`, `500M`, `1024`) as a whole number (the queue's flag takes bytes). */
-export function quantityBytes(quantity: string): number {
-  const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(quantity);
-  if (!match) throw new Error(`"${quantity}" is not a byte quantity`);
-  return Math.round(Number(match[1]) * quantityUnits[match[2] ?? '']);
-}
-
 /**
  * Settings a running peer reads only at start-up (the queue's environment variables, services/queue/API.md): a
  * change to them must restart (roll) the peers.
@@ -105,11 +88,12 @@ export const configHash = (settings: Record<string, string>) =>
  * the others; it is left out of the config hash because running peers learn membership changes through Raft (the
  * operator's admin calls), so a scale must not restart them.
  */
-export function makeConfigMap(cluster: QueueCluster, replicas: number): KubeObject {
-  const peers = Array.from(
-    { length: replicas },
-    (_, ordinal) => `${peerId(cluster, ordinal)}=${peerUrl(cluster, ordinal)}`,
-  );
+export function makeConfigMap(
+  cluster: QueueCluster,
+  replicas: number,
+  urlOf: (ordinal: number) => string = (ordinal) => peerUrl(cluster, ordinal),
+): KubeObject {
+  const peers = Array.from({ length: replicas }, (_, ordinal) => `${peerId(cluster, ordinal)}=${urlOf(ordinal)}`);
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -161,7 +145,16 @@ export interface StatefulSetShape {
   partition: number;
 }
 
-export function makeStatefulSet(cluster: QueueCluster, shape: StatefulSetShape, options: BuildOptions): KubeObject {
+/**
+ * The peers' StatefulSet. `claimTemplates` are the live StatefulSet's, when it exists: they cannot change, so a new
+ * `spec.storage` reaches the volumes by expansion (runtime/volume-expansion.ts), never through the template.
+ */
+export function makeStatefulSet(
+  cluster: QueueCluster,
+  shape: StatefulSetShape,
+  options: BuildOptions,
+  claimTemplates?: unknown[],
+): KubeObject {
   const { spec } = cluster;
   return {
     apiVersion: 'apps/v1',
@@ -202,7 +195,9 @@ export function makeStatefulSet(cluster: QueueCluster, shape: StatefulSetShape, 
           volumes: scratchVolumes(),
         },
       },
-      volumeClaimTemplates: [dataVolumeClaim(selectorLabels(cluster), spec.storage, '10Gi')],
+      volumeClaimTemplates: claimTemplates ?? [
+        dataVolumeClaim(selectorLabels(cluster), spec.storage, defaultStorageSize),
+      ],
     },
   };
 }

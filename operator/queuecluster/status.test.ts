@@ -27,6 +27,7 @@ const observed = (overrides: object) => ({
   view: view(['q-0', 'q-1']),
   plan: settled,
   selector: 'a=b',
+  storage: { type: 'StorageSynced', status: 'True' as const, reason: 'Synced', message: 'every volume requests 10Gi' },
   ...overrides,
 });
 const conditionsOf = (status: ReturnType<typeof computeStatus>) =>
@@ -48,6 +49,7 @@ describe('computeStatus', () => {
       Ready: 'True AllPeersReady',
       Progressing: 'False Stable',
       Degraded: 'False Healthy',
+      StorageSynced: 'True Synced',
     });
     expect(status.conditions?.every((condition) => condition.observedGeneration === 4)).toBe(true);
   });
@@ -58,6 +60,7 @@ describe('computeStatus', () => {
       Ready: 'False NoLeader',
       Progressing: 'False Stable',
       Degraded: 'True MembersUnreachable',
+      StorageSynced: 'True Synced',
     });
     expect(conditionsOf(computeStatus(cluster, observed({ plan: refused }), now))).toMatchObject({
       Progressing: 'False QuorumAtRisk',

@@ -8,6 +8,8 @@ export interface ObservedState {
   view?: ClusterView;
   plan: Plan;
   selector: string;
+  /** The `StorageSynced` condition (runtime/volumes.ts). */
+  storage: Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
 }
 
 /** The QueueCluster's status from what was observed; compared with the stored status before any write. */
@@ -65,7 +67,10 @@ export function computeStatus(cluster: QueueCluster, observed: ObservedState, no
     partitionLeaders,
     conditions: mergeConditions(
       cluster.status?.conditions,
-      [ready, progressing, degraded].map((condition) => ({ ...condition, observedGeneration: generation })),
+      [ready, progressing, degraded, observed.storage].map((condition) => ({
+        ...condition,
+        observedGeneration: generation,
+      })),
       now,
     ),
   };

@@ -55,3 +55,26 @@ export class KubeEventRecorder implements EventRecorder {
     });
   }
 }
+
+/**
+ * Which refusal was last reported for each object, so that one is reported once. The stored condition alone is not
+ * enough: the informer cache can lag this operator's own status write, and a reconcile reading the older status
+ * would report the same refusal again.
+ */
+export class ReportedReasons {
+  private readonly reasons = new Map<string, string>();
+
+  /**
+   * Whether `reason` (undefined: no refusal now) should be reported for `key`: it is neither the stored
+   * condition's reason nor the one reported last. Remembers it either way.
+   */
+  isNew(key: string, reason: string | undefined, storedReason: string | undefined): boolean {
+    if (reason === undefined) {
+      this.reasons.delete(key);
+      return false;
+    }
+    const isNew = reason !== storedReason && reason !== this.reasons.get(key);
+    this.reasons.set(key, reason);
+    return isNew;
+  }
+}

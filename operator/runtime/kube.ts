@@ -51,6 +51,7 @@ export const resources = {
   service: { group: '', version: 'v1', plural: 'services', kind: 'Service' },
   configMap: { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' },
   pod: { group: '', version: 'v1', plural: 'pods', kind: 'Pod' },
+  persistentVolumeClaim: { group: '', version: 'v1', plural: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim' },
   event: { group: '', version: 'v1', plural: 'events', kind: 'Event' },
   podDisruptionBudget: { group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', kind: 'PodDisruptionBudget' },
   lease: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease' },

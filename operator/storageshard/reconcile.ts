@@ -1,14 +1,18 @@
-import { mergeConditions } from '../runtime/conditions';
-import type { Reconcile } from '../runtime/controller';
-import type { EventRecorder } from '../runtime/events';
+import { findCondition, mergeConditions } from '../runtime/conditions';
+import type { Reconcile, ReconcileResult } from '../runtime/controller';
+import { ReportedReasons, type EventRecorder } from '../runtime/events';
 import type { Informer } from '../runtime/informer';
 import { resources, type KubeClient, type KubeObject } from '../runtime/kube';
 import { applyStatusIfChanged, isControlledBy } from '../runtime/status-writer';
+import { liveClaimTemplates, syncVolumes } from '../runtime/volume-expansion';
+import { storageCondition, storageConditionType } from '../runtime/volumes';
 import type { QueueCluster } from '../queuecluster/types';
 import {
+  defaultStorageSize,
   makeService,
   makeShardsConfigMap,
   makeStatefulSet,
+  selectorLabels,
   shardPartitions,
   shardUrl,
   type BuildOptions,
@@ -25,16 +29,21 @@ export interface StorageShardDependencies {
   build: BuildOptions;
   /** Name of the ConfigMap (per namespace) holding the query engine's shards file. */
   shardsConfigMap: string;
+  /** How soon a shard whose volumes were just expanded is looked at again. */
+  progressMs: number;
+  /** How often a shard whose volumes are resizing, or whose storage change was refused, is looked at again. */
+  refreshMs: number;
 }
 
 const readyReplicasOf = (statefulSet: KubeObject | undefined) =>
   ((statefulSet?.status ?? {}) as { readyReplicas?: number }).readyReplicas ?? 0;
 
 export function storageShardReconciler(deps: StorageShardDependencies): Reconcile {
+  const reported = new ReportedReasons();
   return async (key) => {
     const namespace = key.split('/')[0];
     const shard = deps.shards.get(key);
-    if (shard && !shard.metadata.deletionTimestamp) await reconcileShard(deps, shard);
+    const result = shard && !shard.metadata.deletionTimestamp ? await reconcileShard(deps, shard, reported) : undefined;
     // The shards file reflects every shard of the namespace, so any shard's change (deletion too) rewrites it.
     const entries = deps.shards
       .list(namespace)
@@ -46,11 +55,15 @@ export function storageShardReconciler(deps: StorageShardDependencies): Reconcil
         isReady: candidate.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
       }));
     await deps.client.apply(resources.configMap, makeShardsConfigMap(namespace, deps.shardsConfigMap, entries));
-    return undefined;
+    return result;
   };
 }
 
-async function reconcileShard(deps: StorageShardDependencies, shard: StorageShard): Promise<void> {
+async function reconcileShard(
+  deps: StorageShardDependencies,
+  shard: StorageShard,
+  reported: ReportedReasons,
+): Promise<ReconcileResult> {
   const key = `${shard.metadata.namespace}/${shard.metadata.name}`;
   const existing = deps.statefulSets.get(key);
   if (existing && !isControlledBy(existing, shard)) {
@@ -61,10 +74,26 @@ async function reconcileShard(deps: StorageShardDependencies, shard: StorageShar
       'ResourceExists',
       `StatefulSet ${existing.metadata.name} exists and is not controlled by this StorageShard; leaving it alone`,
     );
-    return;
+    return undefined;
   }
   await deps.client.apply(resources.service, makeService(shard));
-  const applied = await deps.client.apply(resources.statefulSet, makeStatefulSet(shard, deps.build));
+  const applied = await deps.client.apply(
+    resources.statefulSet,
+    makeStatefulSet(shard, deps.build, liveClaimTemplates(existing)),
+  );
+  const storage = await syncVolumes(deps.client, deps.recorder, {
+    resource: resources.storageShard,
+    owner: shard,
+    statefulSetName: shard.metadata.name,
+    statefulSet: existing,
+    claimLabels: selectorLabels(shard),
+    desired: {
+      size: shard.spec.storage?.size ?? defaultStorageSize,
+      storageClassName: shard.spec.storage?.storageClassName,
+    },
+    previous: findCondition(shard.status?.conditions, storageConditionType),
+    reported,
+  });
   const readyReplicas = readyReplicasOf(applied);
   const cluster = deps.clusters.get(`${shard.metadata.namespace}/${shard.spec.queueCluster}`);
   const generation = shard.metadata.generation;
@@ -91,7 +120,10 @@ async function reconcileShard(deps: StorageShardDependencies, shard: StorageShar
     partitions: shardPartitions(shard.spec.index, shard.spec.count, shard.spec.partitions),
     conditions: mergeConditions(
       shard.status?.conditions,
-      [{ type: 'Ready', ...ready, observedGeneration: generation }],
+      [
+        { type: 'Ready', ...ready, observedGeneration: generation },
+        { ...storageCondition(storage), observedGeneration: generation },
+      ],
       deps.now(),
     ),
   };
@@ -105,4 +137,18 @@ async function reconcileShard(deps: StorageShardDependencies, shard: StorageShar
       `shard ${status.shard} is ready and listed for the query engine`,
     );
   await applyStatusIfChanged(deps.client, resources.storageShard, shard, status);
+  switch (storage.kind) {
+    case 'synced':
+      return undefined;
+    case 'expand':
+      return { requeueAfterMs: deps.progressMs };
+    // A resize may take minutes (or a pod restart), and a StorageClass may come to allow expansion.
+    case 'waiting':
+    case 'refused':
+      return { requeueAfterMs: deps.refreshMs };
+    default: {
+      const exhaustive: never = storage;
+      return exhaustive;
+    }
+  }
 }

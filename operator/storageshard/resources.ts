@@ -4,6 +4,7 @@ import { queuePort } from '../queuecluster/resources';
 import type { StorageShard } from './types';
 
 export const storagePort = 8082;
+export const defaultStorageSize = '20Gi';
 
 export interface BuildOptions {
   defaultImage: string;
@@ -59,7 +60,8 @@ export function makeService(shard: StorageShard): KubeObject {
   };
 }
 
-export function makeStatefulSet(shard: StorageShard, options: BuildOptions): KubeObject {
+/** The shard's StatefulSet; `claimTemplates` are the live StatefulSet's when it exists (they cannot change). */
+export function makeStatefulSet(shard: StorageShard, options: BuildOptions, claimTemplates?: unknown[]): KubeObject {
   const { spec } = shard;
   return {
     apiVersion: 'apps/v1',
@@ -100,7 +102,9 @@ export function makeStatefulSet(shard: StorageShard, options: BuildOptions): Kub
           volumes: scratchVolumes(),
         },
       },
-      volumeClaimTemplates: [dataVolumeClaim(selectorLabels(shard), spec.storage, '20Gi')],
+      volumeClaimTemplates: claimTemplates ?? [
+        dataVolumeClaim(selectorLabels(shard), spec.storage, defaultStorageSize),
+      ],
     },
   };
 }

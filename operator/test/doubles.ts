@@ -106,3 +106,49 @@ export async function startAlertingDouble() {
   });
   return { ...served, rules, alerts };
 }
+
+/** A recording pass-through in front of a real queue peer's admin API: each call with its status and answer. */
+export async function startAdminRecorder(targetUrl: string) {
+  const calls: (RecordedCall & { status: number; answer: string })[] = [];
+  const server = http.createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (part: Buffer) => parts.push(part));
+    req.on('end', () => {
+      const forward = async () => {
+        const text = Buffer.concat(parts).toString();
+        const method = req.method ?? 'GET';
+        const path = req.url ?? '/';
+        const response = await fetch(`${targetUrl}${path}`, {
+          method,
+          headers: text ? { 'Content-Type': 'application/json' } : {},
+          body: text || undefined,
+        });
+        const answer = await response.text();
+        if (method !== 'GET')
+          calls.push({
+            method,
+            path,
+            body: text ? JSON.parse(text) : undefined,
+            status: response.status,
+            answer,
+          });
+        res.writeHead(response.status, { 'Content-Type': 'application/json' });
+        res.end(answer);
+      };
+      forward().catch((error: unknown) => {
+        res.writeHead(502, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'bad_gateway', message: String(error) } }));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    calls,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -12,7 +12,9 @@ import {
 } from '../../services/kit/testing/processes';
 import { resources, resourcePath, type KubeObject, type Resource } from '../runtime/kube';
 import { findTools, startEnvTest, type EnvTest } from './envtest';
-import { startAlertingDouble, startQueueAdminDouble } from './doubles';
+import { membersOf } from '../queuecluster/plan';
+import type { ClusterView } from '../queuecluster/types';
+import { startAdminRecorder, startAlertingDouble, startQueueAdminDouble } from './doubles';
 
 /**
  * The operator against a real kube-apiserver and etcd (no kubelet, no controller-manager): objects, ownerReferences,
@@ -31,6 +33,7 @@ describeEnvTest('operator against a real kube-apiserver', () => {
   let queue: Awaited<ReturnType<typeof startQueueAdminDouble>>;
   let alerting: Awaited<ReturnType<typeof startAlertingDouble>>;
   const operators: ManagedProcess[] = [];
+  let firstOperator: Awaited<ReturnType<typeof startOperator>>;
 
   const get = <T = any>(resource: Resource, name: string) => env.client.get<KubeObject & T>(resource, namespace, name);
   const tryGet = (resource: Resource, name: string) => get(resource, name).catch(() => undefined);
@@ -85,6 +88,12 @@ describeEnvTest('operator against a real kube-apiserver', () => {
     operators.push(operator);
     return { process: operator, metrics: () => fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()) };
   }
+
+  const reconcileErrors = (metrics: string) =>
+    metrics
+      .split('\n')
+      .filter((line) => line.startsWith('metricstream_operator_reconcile_errors_total'))
+      .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
 
   const reconcileCount = (metrics: string) =>
     metrics
@@ -159,7 +168,7 @@ describeEnvTest('operator against a real kube-apiserver', () => {
   });
 
   test('a QueueCluster and a StorageShard yield exactly the expected objects, each owned by its resource', async () => {
-    await startOperator('operator-a');
+    firstOperator = await startOperator('operator-a');
     expect(
       (
         await create(resources.queueCluster, {
@@ -378,9 +387,12 @@ describeEnvTest('operator against a real kube-apiserver', () => {
       'replicas 3',
     );
     expect(queue.state.members).toEqual(['events-0', 'events-1', 'events-2']);
+    // Leadership is moved off as soon as the plan sees it, and once more right before the removal.
     expect(queue.calls.map((call) => `${call.method} ${call.path} ${call.body?.from ?? ''}`.trim())).toEqual([
       'POST /v1/cluster/transfer-leadership events-4',
+      'POST /v1/cluster/transfer-leadership events-4',
       'DELETE /v1/cluster/members/events-4',
+      'POST /v1/cluster/transfer-leadership events-3',
       'POST /v1/cluster/transfer-leadership events-3',
       'DELETE /v1/cluster/members/events-3',
     ]);
@@ -435,6 +447,399 @@ describeEnvTest('operator against a real kube-apiserver', () => {
       'the refusal to clear',
     );
   });
+
+  test('a larger storage size expands the claims; a shrink, a class change or a fixed class is refused while the rest reconciles', async () => {
+    const storageClass = (name: string, allowVolumeExpansion: boolean) =>
+      env.request('POST', '/apis/storage.k8s.io/v1/storageclasses', {
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'StorageClass',
+        metadata: { name },
+        provisioner: 'example.com/csi',
+        allowVolumeExpansion,
+      });
+    expect((await storageClass('expandable', true)).status).toBe(201);
+    expect((await storageClass('fixed', false)).status).toBe(201);
+    const storage = { size: '1Gi', storageClassName: 'expandable' };
+    await create(resources.queueCluster, {
+      apiVersion: 'metricstream.io/v1alpha1',
+      kind: 'QueueCluster',
+      metadata: { name: 'sized' },
+      spec: { replicas: 1, storage },
+    });
+    await create(resources.storageShard, {
+      apiVersion: 'metricstream.io/v1alpha1',
+      kind: 'StorageShard',
+      metadata: { name: 'sized-shard' },
+      spec: { index: 0, count: 1, queueCluster: 'events', storage },
+    });
+    const owners = [
+      { resource: resources.queueCluster, name: 'sized', claim: 'data-sized-0' },
+      { resource: resources.storageShard, name: 'sized-shard', claim: 'data-sized-shard-0' },
+    ];
+    const claimPath = (name: string) => resourcePath(resources.persistentVolumeClaim, namespace, name);
+    // Stand in for the StatefulSet controller and the volume provisioner: one bound claim per pod, from the template.
+    for (const owner of owners) {
+      const statefulSet = await waitFor(
+        () => tryGet(resources.statefulSet, owner.name),
+        10_000,
+        `StatefulSet ${owner.name}`,
+      );
+      const [template] = (statefulSet.spec as any).volumeClaimTemplates;
+      expect(template.spec.resources.requests.storage).toBe('1Gi');
+      const created = await create(resources.persistentVolumeClaim, {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name: owner.claim, labels: template.metadata.labels },
+        spec: template.spec,
+      });
+      expect(created.status).toBe(201);
+      await mergePatch(
+        resources.persistentVolumeClaim,
+        owner.claim,
+        { status: { phase: 'Bound', capacity: { storage: '1Gi' } } },
+        'status',
+      );
+    }
+    const claimRequest = async (name: string) =>
+      (await env.request('GET', claimPath(name))).body.spec.resources.requests.storage;
+    const storageCondition = async (owner: (typeof owners)[number]) =>
+      condition(await get(owner.resource, owner.name), 'StorageSynced');
+    const waitForStorage = (reason: string) =>
+      Promise.all(
+        owners.map((owner) =>
+          waitFor(
+            async () => ((await storageCondition(owner))?.reason === reason ? storageCondition(owner) : undefined),
+            10_000,
+            `${owner.name} StorageSynced ${reason}`,
+          ),
+        ),
+      );
+    const eventsFor = async (reason: string, name: string) =>
+      (await events(reason)).filter((event) => event.involvedObject.name === name).map((event) => event.message);
+    await waitForStorage('Synced');
+    const errorsBefore = reconcileErrors(await firstOperator.metrics());
+
+    const patchAll = (spec: object) =>
+      Promise.all(owners.map((owner) => mergePatch(owner.resource, owner.name, { spec })));
+    await patchAll({ storage: { size: '2Gi' } });
+    await Promise.all(
+      owners.map((owner) =>
+        waitFor(async () => (await claimRequest(owner.claim)) === '2Gi' || undefined, 10_000, `${owner.claim} 2Gi`),
+      ),
+    );
+    for (const owner of owners) {
+      const expanded = await waitFor(
+        async () => {
+          const messages = await eventsFor('StorageExpanded', owner.name);
+          return messages.length > 0 ? messages : undefined;
+        },
+        5_000,
+        `${owner.name} StorageExpanded`,
+      );
+      expect(expanded).toEqual([`expanded ${owner.claim} from 1Gi to 2Gi`]);
+      // The claim template cannot change: the StatefulSet keeps the size it was created with.
+      const statefulSet = await get<{ spec: any }>(resources.statefulSet, owner.name);
+      expect(statefulSet.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('1Gi');
+    }
+    const resizing = await waitForStorage('Resizing');
+    expect(resizing[0].message).toBe('waiting for the storage provider to resize data-sized-0 to 2Gi');
+    for (const owner of owners)
+      await mergePatch(
+        resources.persistentVolumeClaim,
+        owner.claim,
+        { status: { capacity: { storage: '2Gi' } } },
+        'status',
+      );
+    await waitForStorage('Synced');
+
+    await patchAll({ storage: { size: '1Gi' } });
+    const shrinks = await waitForStorage('StorageShrinkRefused');
+    expect(shrinks[0]).toMatchObject({
+      status: 'False',
+      message: 'storage size 1Gi refused: the volumes already hold 2Gi and a volume cannot shrink',
+    });
+    await patchAll({ image: 'metricstream:0.2.0' });
+    for (const owner of owners) {
+      await waitFor(
+        async () =>
+          (await get<{ spec: any }>(resources.statefulSet, owner.name)).spec.template.spec.containers[0].image ===
+            'metricstream:0.2.0' || undefined,
+        10_000,
+        `${owner.name} image`,
+      );
+      expect(await claimRequest(owner.claim)).toBe('2Gi');
+      expect(await eventsFor('StorageShrinkRefused', owner.name)).toHaveLength(1);
+    }
+
+    await patchAll({ storage: { size: '2Gi', storageClassName: 'fixed' } });
+    const moves = await waitForStorage('StorageClassChangeRefused');
+    expect(moves[1].message).toContain('refused: the volumes stay in "expandable"');
+
+    // A class that stops allowing expansion: the API server's admission refuses the patch, and so does the operator.
+    expect(
+      (
+        await env.request(
+          'PATCH',
+          '/apis/storage.k8s.io/v1/storageclasses/expandable',
+          { allowVolumeExpansion: false },
+          'application/merge-patch+json',
+        )
+      ).status,
+    ).toBe(200);
+    await patchAll({ storage: { size: '3Gi', storageClassName: 'expandable' } });
+    const unsupported = await waitForStorage('StorageExpansionUnsupported');
+    expect(unsupported[0].message).toContain('expanding data-sized-0 to 3Gi was refused by the API server');
+    for (const owner of owners) {
+      expect(await claimRequest(owner.claim)).toBe('2Gi');
+      expect(await eventsFor('StorageClassChangeRefused', owner.name)).toHaveLength(1);
+      expect(await eventsFor('StorageExpansionUnsupported', owner.name)).toHaveLength(1);
+    }
+    expect(reconcileErrors(await firstOperator.metrics())).toBe(errorsBefore);
+  });
+
+  test('scaling 3 to 5 and back to 3 drives membership on real queue peers; every acknowledged message stays', async () => {
+    const realNamespace = 'queue-real';
+    await env.request('POST', '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: realNamespace },
+    });
+    const ids = [0, 1, 2, 3, 4].map((ordinal) => `real-${ordinal}`);
+    const ports = await Promise.all(ids.map(() => freePort()));
+    const urlOf = (ordinal: number) => `http://127.0.0.1:${ports[ordinal]}`;
+    const peerList = (count: number) =>
+      ids
+        .slice(0, count)
+        .map((id, ordinal) => `${id}=${urlOf(ordinal)}`)
+        .join(',');
+    const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'operator-queue-'));
+    const peers: (ManagedProcess | undefined)[] = [];
+    // As services/queue/API.md ("How a peer boots") has it, with the default --bootstrap auto: the first three create
+    // the cluster from the same --peers; a new peer starts with --peers listing all five (the StatefulSet's
+    // ConfigMap), is Ready as a non-member, and waits for the operator to add it.
+    const startPeer = async (ordinal: number, peersFlag: string) => {
+      peers[ordinal] = await startService('queue', ports[ordinal], [
+        '--node-id',
+        ids[ordinal],
+        '--peers',
+        peersFlag,
+        '--data-dir',
+        path.join(dataRoot, ids[ordinal]),
+        // Elections after 0.5-1 s of silence: quick, yet rare on a loaded 2-core machine.
+        '--tick-ms',
+        '50',
+        '--election-ticks',
+        '10',
+        '--heartbeat-ticks',
+        '2',
+      ]);
+    };
+    const clusterView = async (ordinal = 0) => {
+      const response = await fetch(`${urlOf(ordinal)}/cluster`);
+      if (!response.ok) throw new Error(`GET /cluster on ${ids[ordinal]}: ${response.status} ${await response.text()}`);
+      return (await response.json()) as ClusterView;
+    };
+    const describeCalls = (calls: typeof admin.calls) =>
+      calls
+        .map((call) =>
+          call.method === 'DELETE'
+            ? `remove ${call.path.split('/').pop()} ${call.status}`
+            : call.path === '/v1/cluster/members'
+              ? `add ${call.body.id} ${call.status}`
+              : `move ${call.body.from} ${call.status} ${call.status === 200 ? JSON.parse(call.answer).remaining : ''}`,
+        )
+        .join(', ');
+    const memberCounts = (view: ClusterView) => [...new Set(view.partitions.map((item) => item.members.length))];
+    const isReady = async (ordinal: number) => (await fetch(`${urlOf(ordinal)}/readyz`).catch(() => undefined))?.ok;
+    const admin = await startAdminRecorder(urlOf(0));
+
+    const acknowledged = new Set<string>();
+    const produce = async (keys: string[], ordinal = 0) => {
+      const response = await fetch(`${urlOf(ordinal)}/v1/produce`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ records: keys.map((key) => ({ key, value: { key } })) }),
+      }).catch(() => undefined);
+      if (response?.ok) for (const key of keys) acknowledged.add(key);
+      return response?.status;
+    };
+    // A 503 (a leader change) leaves the outcome unknown: the batch is sent again (at least once).
+    const produceUntilAcknowledged = (keys: string[]) =>
+      waitFor(async () => (await produce(keys)) === 200 || undefined, 15_000, 'the batch to be acknowledged');
+    // A producer that runs through both scalings, spreading its batches over the three lasting peers.
+    let isProducing = false;
+    let producer = Promise.resolve();
+    const startProducing = () => {
+      isProducing = true;
+      producer = (async () => {
+        for (let batch = 0; isProducing; batch++) {
+          await produce(
+            Array.from({ length: 10 }, (_, index) => `during-${batch}-${index}`),
+            batch % 3,
+          );
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+      })();
+    };
+    const statefulSetPath = resourcePath(resources.statefulSet, realNamespace, 'real');
+    const clusterPath = resourcePath(resources.queueCluster, realNamespace, 'real');
+    const readStatefulSet = async () => (await env.request('GET', statefulSetPath)).body;
+    const readCluster = async () => (await env.request('GET', clusterPath)).body;
+    // Stand in for the kubelet: the StatefulSet's readiness is what the real peers' /readyz answer.
+    const reportReadiness = async (replicas: number) => {
+      let ready = 0;
+      while (ready < replicas && (await isReady(ready))) ready++;
+      await env.request(
+        'PATCH',
+        `${statefulSetPath}/status`,
+        { status: { replicas, readyReplicas: ready, updatedReplicas: replicas } },
+        'application/merge-patch+json',
+      );
+      return ready;
+    };
+    const dump = async () =>
+      `admin calls: ${JSON.stringify(admin.calls)}\ncluster: ${JSON.stringify(await clusterView().catch(String))}\n` +
+      `status: ${JSON.stringify((await readCluster()).status)}\n` +
+      peers.map((peer) => `--- ${peer?.name}\n${peer?.output.join('').slice(-2000)}`).join('\n');
+
+    let operator: Awaited<ReturnType<typeof startOperator>> | undefined;
+    try {
+      await Promise.all([0, 1, 2].map((ordinal) => startPeer(ordinal, peerList(3))));
+      await waitFor(
+        async () => (await Promise.all([0, 1, 2].map(isReady))).every(Boolean) || undefined,
+        20_000,
+        'three peers ready',
+      );
+      await produceUntilAcknowledged(Array.from({ length: 200 }, (_, index) => `before-${index}`));
+
+      operator = await startOperator('operator-real-queue', [
+        '--namespace',
+        realNamespace,
+        '--lease-name',
+        'operator-real-queue',
+        '--queue-admin-url',
+        admin.url,
+        '--queue-peer-urls',
+        ids.map((id, ordinal) => `${id}=${urlOf(ordinal)}`).join(','),
+      ]);
+      expect(
+        (
+          await env.request('POST', resourcePath(resources.queueCluster, realNamespace), {
+            apiVersion: 'metricstream.io/v1alpha1',
+            kind: 'QueueCluster',
+            metadata: { name: 'real' },
+            spec: { replicas: 3 },
+          })
+        ).status,
+      ).toBe(201);
+      await waitFor(async () => (await readStatefulSet()).spec?.replicas === 3 || undefined, 10_000, 'StatefulSet');
+      await waitFor(async () => (await reportReadiness(3)) === 3 || undefined, 20_000, 'three peers ready');
+      await waitFor(
+        async () => condition(await readCluster(), 'Ready')?.status === 'True' || undefined,
+        15_000,
+        'QueueCluster Ready with three real members',
+      );
+      expect(admin.calls).toEqual([]);
+
+      // 3 -> 5: the operator grows the StatefulSet; the "StatefulSet controller" starts the two new peers.
+      startProducing();
+      await env.request('PATCH', `${clusterPath}/scale`, { spec: { replicas: 5 } }, 'application/merge-patch+json');
+      await waitFor(async () => (await readStatefulSet()).spec.replicas === 5 || undefined, 10_000, 'StatefulSet 5');
+      expect(admin.calls).toEqual([]);
+      await Promise.all([3, 4].map((ordinal) => startPeer(ordinal, peerList(5))));
+      await waitFor(
+        async () => ((await reportReadiness(5)) === 5 ? true : undefined),
+        20_000,
+        'the new peers to answer /readyz',
+      ).catch(async (error: Error) => {
+        throw new Error(`${error.message}\n${await dump()}`);
+      });
+      await waitFor(
+        async () => {
+          // The recorder keeps a call once its answer is back, which may be just after the change is visible.
+          const counts = memberCounts(await clusterView());
+          const added = admin.calls.filter((call) => call.body?.id === 'real-4' && call.status === 200);
+          return counts.length === 1 && counts[0] === 5 && added.length > 0 ? true : undefined;
+        },
+        60_000,
+        'five members in every partition',
+      ).catch(async (error: Error) => {
+        throw new Error(`${error.message}\n${await dump()}`);
+      });
+      // Lowest first, each announced at its loopback URL; a call the queue answers with an error is retried.
+      for (const call of admin.calls) {
+        expect(`${call.method} ${call.path}`).toBe('POST /v1/cluster/members');
+        expect(call.body.url).toBe(urlOf(ids.indexOf(call.body.id)));
+      }
+      expect(describeCalls(admin.calls)).toMatch(
+        /^(add real-3 \d+, )*add real-3 200, (add real-4 \d+, )*add real-4 200$/,
+      );
+      // Followers learn the committed change with the next heartbeat.
+      for (const ordinal of [1, 2, 3, 4])
+        await waitFor(
+          async () => String(memberCounts(await clusterView(ordinal))) === '5' || undefined,
+          10_000,
+          `${ids[ordinal]} to see five members everywhere`,
+        );
+      await waitFor(async () => (await readCluster()).status?.memberCount === 5 || undefined, 10_000, 'status 5');
+
+      // 5 -> 3: leadership off, removal, and the StatefulSet shrinks only once the members are gone.
+      admin.calls.length = 0;
+      await env.request('PATCH', clusterPath, { spec: { replicas: 3 } }, 'application/merge-patch+json');
+      const membersAtShrink = await waitFor(
+        async () => {
+          const [statefulSet, view] = await Promise.all([readStatefulSet(), clusterView()]);
+          return statefulSet.spec.replicas === 3 ? view : undefined;
+        },
+        60_000,
+        'the StatefulSet to shrink to 3',
+      ).catch(async (error: Error) => {
+        throw new Error(`${error.message}\n${await dump()}`);
+      });
+      expect(memberCounts(membersAtShrink)).toEqual([3]);
+      expect(membersOf(membersAtShrink)).toEqual(['real-0', 'real-1', 'real-2']);
+      // Highest first; every removal is sent right after the leaving peer answered that it leads no partition any
+      // more (a call the queue answers with an error is retried).
+      expect(describeCalls(admin.calls)).toMatch(
+        /^(move real-4 \d+ \d*, |remove real-4 (?!200)\d+, )*move real-4 200 0, remove real-4 200, (move real-3 \d+ \d*, |remove real-3 (?!200)\d+, )*move real-3 200 0, remove real-3 200$/,
+      );
+      for (const ordinal of [3, 4]) {
+        await peers[ordinal]?.stop();
+        peers[ordinal] = undefined;
+      }
+      await reportReadiness(3);
+      await waitFor(async () => (await readCluster()).status?.memberCount === 3 || undefined, 10_000, 'status 3');
+
+      isProducing = false;
+      await producer;
+      await produceUntilAcknowledged(Array.from({ length: 50 }, (_, index) => `after-${index}`));
+      const consumed = new Set<string>();
+      for (const partition of (await clusterView()).partitions.filter((item) => item.topic === 'metrics.inbound'))
+        for (let offset = 0; ;) {
+          const response = await fetch(
+            `${urlOf(0)}/consume?partition=${partition.partition}&offset=${offset}&count=10000`,
+          );
+          expect(response.status).toBe(200);
+          const page = (await response.json()) as { messages: { key: string }[]; next_offset: number };
+          if (page.messages.length === 0) break;
+          for (const message of page.messages) consumed.add(message.key);
+          offset = page.next_offset;
+        }
+      const missing = [...acknowledged].filter((key) => !consumed.has(key));
+      expect(missing).toEqual([]);
+      expect([...acknowledged].filter((key) => key.startsWith('during-')).length).toBeGreaterThan(0);
+    } finally {
+      isProducing = false;
+      await producer;
+      if (operator) {
+        await operator.process.stop();
+        operators.splice(operators.indexOf(operator.process), 1);
+      }
+      for (const peer of peers) await peer?.kill9();
+      await admin.close();
+      fs.rmSync(dataRoot, { recursive: true, force: true });
+    }
+  }, 170_000);
 
   test('an AlertRule is synced, reports the alert state, shows the validation error, and is removed through its finalizer', async () => {
     const rule = (query: string) => ({
