@@ -16,7 +16,7 @@ import { storageRequest } from '../services/query/executor/executor';
 import type { SelectStatement } from '../services/query/parser/ast';
 import { parse } from '../services/query/parser/parser';
 import { planSelect } from '../services/query/planner/planner';
-import { startInfluxDb, startVictoriaMetrics, type RunningPeer } from '../services/kit/testing/peers';
+import { startInfluxDb, startVictoriaMetrics } from '../services/kit/testing/peers';
 import { freePort, httpReady, sleep, spawnProcess, type ManagedProcess } from '../services/kit/testing/processes';
 import { sizeOfTree } from '../services/storage/fileutil/fileutil';
 
@@ -43,7 +43,7 @@ const PIPELINE_DEPTH = 3;
 const MAX_BATCH_STEPS = 15;
 /** A peer query slower than this is run once instead of `repeats` times. */
 const SLOW_QUERY_MS = 10_000;
-const PEER_TIMEOUT_MS = 300_000;
+const PEER_TIMEOUT_MS = 180_000;
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -54,7 +54,7 @@ const isFull = process.argv.includes('--full');
 const seriesCount = Number(option('series', isFull ? '12000' : '60'));
 const shardCount = Number(option('shards', '2'));
 const repeats = Number(option('repeats', isFull ? '3' : '5'));
-const peerNames = option('peers', 'influxdb,victoriametrics').split(',');
+const peerNames = option('peers', 'victoriametrics,influxdb').split(',');
 
 const hostName = (index: number) => `host-${String(index).padStart(5, '0')}`;
 const linePrefixes = Array.from(
@@ -113,6 +113,18 @@ async function residentBytes(processes: ManagedProcess[]): Promise<number> {
     total += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
   }
   return total;
+}
+
+/** CPU time (user + system) the processes used so far, in ms: on a shared machine it shows the work apart from the wait. */
+async function cpuMs(processes: ManagedProcess[]): Promise<number> {
+  let ticks = 0;
+  for (const managed of processes) {
+    const stat = await readFile(`/proc/${managed.child.pid}/stat`, 'utf8').catch(() => '');
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields (clock ticks).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  }
+  return ticks * 10;
 }
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
@@ -409,7 +421,10 @@ function questions(start: number, end: number): Question[] {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-async function repeat(count: number, run: () => Promise<Timed>): Promise<{ median: number; max: number; last: Timed }> {
+async function repeat(
+  count: number,
+  run: () => Promise<Timed>,
+): Promise<{ median: number; max: number; runs: number; last: Timed }> {
   const times: number[] = [];
   let last = await run();
   times.push(last.ms);
@@ -418,13 +433,13 @@ async function repeat(count: number, run: () => Promise<Timed>): Promise<{ media
     last = await run();
     times.push(last.ms);
   }
-  return { median: median(times), max: Math.max(...times), last };
+  return { median: median(times), max: Math.max(...times), runs, last };
 }
 
 /** `value (ok|DIFF)` against ours, or `-` when the system is absent. */
 function agreement(ours: number | undefined, theirs: number | undefined, tolerance: number): string {
-  if (theirs === undefined) return 'none';
-  const isClose = ours !== undefined && Math.abs(theirs - ours) <= tolerance * Math.max(1, Math.abs(ours));
+  if (typeof theirs !== 'number') return 'none';
+  const isClose = typeof ours === 'number' && Math.abs(theirs - ours) <= tolerance * Math.max(1, Math.abs(ours));
   return `${theirs.toFixed(3)} ${isClose ? 'ok' : 'DIFF'}`;
 }
 
@@ -443,8 +458,59 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
     void stopEverything().finally(() => process.exit(130));
   });
 
+interface Figures {
+  cold?: { median: number; max: number; runs: number; last: Timed };
+  coldCpuMs?: number;
+  storageMs?: number;
+  storageCpuMs?: number;
+  storageBytes?: number;
+  warm?: number;
+  influx?: { median: number; last: Timed };
+  victoriaCold?: { median: number; last: Timed };
+  victoriaWarm?: number;
+}
+
+function report(question: Question, figures: Figures): { timing: string; check: string } {
+  const figure = (value: number | undefined, digits = 1) => (typeof value === 'number' ? value.toFixed(digits) : '-');
+  const cold = figures.cold?.median;
+  const ratio = (peer: number | undefined) =>
+    cold === undefined || peer === undefined ? '-' : (cold / peer).toFixed(2);
+  const ours = figures.cold?.last.value;
+  return {
+    timing: `| ${question.name} | ${figures.cold?.last.rows ?? '-'} | ${figure(cold)} | ${figure(figures.cold?.max)} | ${figure(figures.coldCpuMs, 0)} | ${figure(figures.storageMs)} | ${figure(figures.storageCpuMs, 0)} | ${figure(figures.storageBytes === undefined ? undefined : figures.storageBytes / 1024, 0)} | ${figure(figures.warm, 2)} | ${figure(figures.influx?.median)} | ${figure(figures.victoriaCold?.median)} | ${figure(figures.victoriaWarm, 2)} | ${ratio(figures.influx?.median)} | ${ratio(figures.victoriaCold?.median)} |`,
+    check: `| ${question.name} | ${question.check.time === undefined ? 'whole range' : new Date(question.check.time).toISOString()} ${JSON.stringify(question.check.tags)} | ${figure(ours, 3)} | ${agreement(ours, figures.influx?.last.value, question.tolerance.influx)} | ${agreement(ours, figures.victoriaCold?.last.value, question.tolerance.victoria)} | ${figures.influx?.last.rows ?? '-'} | ${figures.victoriaCold?.last.rows ?? '-'} |`,
+  };
+}
+
+const LOAD_HEADER =
+  '| system | load s | points/s | generation s (included) | retried requests | peak RSS | bytes on disk | bytes/point |';
+const TIMING_HEADER = [
+  '| query | rows | cold median ms | cold max ms | cold CPU ms (engine + shards) | storage alone median ms | storage alone CPU ms (shards) | shard answers KiB | warm (cached) median ms | InfluxDB median ms | VictoriaMetrics cold median ms | VictoriaMetrics warm median ms | cold / InfluxDB | cold / VictoriaMetrics cold |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+];
+
+function printLoad(loaded: LoadResult, diskBytes: number): string {
+  const line = `| ${loaded.name} | ${loaded.seconds.toFixed(1)} | ${Math.round(loaded.points / loaded.seconds).toLocaleString('en')} | ${loaded.generationSeconds.toFixed(1)} | ${loaded.retries} | ${gib(loaded.peakResidentBytes)} | ${(diskBytes / 2 ** 20).toFixed(1)} MiB | ${(diskBytes / loaded.points).toFixed(2)} |`;
+  process.stdout.write(`loaded: ${LOAD_HEADER}\nloaded: ${line}\n`);
+  return line;
+}
+
+/**
+ * One system at a time: load it, then time every question on it, so each system has the machine to itself and the
+ * figures of the systems done so far are printed even if a later phase fails.
+ */
 async function main(): Promise<void> {
   directory = mkdtempSync(path.join(os.tmpdir(), 'bench-query-'));
+  const end = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS;
+  const start = end - DAY_MS;
+  const totalPoints = seriesCount * (DAY_MS / STEP_MS);
+  const all = questions(start, end);
+  const figures = all.map((): Figures => ({}));
+  const loads: string[] = [];
+  process.stdout.write(
+    `${seriesCount} series × 24 h at 10 s = ${totalPoints.toLocaleString('en')} points; ${shardCount} storage shards, then ${peerNames.join(', ')}, one system after the other\n`,
+  );
+
   const shardUrls: string[] = [];
   const shards: ManagedProcess[] = [];
   for (let shard = 0; shard < shardCount; shard++) {
@@ -463,104 +529,117 @@ async function main(): Promise<void> {
     shards.push(managed);
     shardUrls.push(`http://127.0.0.1:${port}`);
   }
-  const startPeer = async (name: string, start: () => Promise<RunningPeer | undefined>) => {
-    if (!peerNames.includes(name)) return undefined;
-    const peer = await start();
-    if (peer) processes.push(peer);
-    return peer;
-  };
-  const influx = await startPeer('influxdb', () => startInfluxDb(path.join(directory!, 'influx'), 'bench'));
-  const victoria = await startPeer('victoriametrics', () => startVictoriaMetrics(path.join(directory!, 'victoria')));
-
-  const end = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS;
-  const start = end - DAY_MS;
-  const targets: LoadTarget[] = [
+  const loaded = await load(
     {
       name: 'MetricStream storage',
       processes: shards,
       send: (batch, retries) => shardUrls.map((url, shard) => writeToStorage(url, batch.shardBodies[shard], retries)),
     },
-  ];
-  if (influx)
-    targets.push({
-      name: 'InfluxDB',
-      processes: [influx],
-      send: (batch, retries) => [
-        post(`${influx.url}/write?db=bench&precision=ns`, batch.shardBodies.join('\n'), retries),
-      ],
-    });
-  if (victoria)
-    targets.push({
-      name: 'VictoriaMetrics',
-      processes: [victoria],
-      send: (batch, retries) => [post(`${victoria.url}/write?precision=ns`, batch.shardBodies.join('\n'), retries)],
-    });
-  const totalPoints = seriesCount * (DAY_MS / STEP_MS);
-  process.stdout.write(
-    `loading ${seriesCount} series × 24 h at 10 s (${totalPoints.toLocaleString('en')} points) into ${shardCount} storage shards${influx ? ', InfluxDB' : ''}${victoria ? ', VictoriaMetrics' : ''}, one system after the other...\n`,
+    start,
+    end,
   );
-  const loads: LoadResult[] = [];
-  for (const target of targets) {
-    const loaded = await load(target, start, end);
-    loads.push(loaded);
-    process.stdout.write(
-      `${target.name}: ${loaded.points.toLocaleString('en')} points in ${loaded.seconds.toFixed(1)} s (${Math.round(loaded.points / loaded.seconds).toLocaleString('en')} points/s; generating the bodies took ${loaded.generationSeconds.toFixed(1)} s of it; ${loaded.retries} retried requests; peak RSS ${gib(loaded.peakResidentBytes)})\n`,
-    );
-  }
   const settling = performance.now();
   await settleStorage(shardUrls);
-  if (victoria) await fetch(`${victoria.url}/internal/force_flush`);
   process.stdout.write(
-    `storage settled (cuts and compactions done) after ${((performance.now() - settling) / 1000).toFixed(0)} s\n`,
+    `storage settled (head cuts and compactions done) after ${((performance.now() - settling) / 1000).toFixed(0)} s\n`,
   );
-  const diskBytes = [
-    [
-      'MetricStream storage',
-      (await Promise.all(shardUrls.map((_, shard) => sizeOfTree(path.join(directory!, `shard-${shard}`))))).reduce(
-        (sum, size) => sum + size,
-        0,
-      ),
-    ],
-    ...(influx ? [['InfluxDB', await sizeOfTree(influx.dataDirectory)] as const] : []),
-    ...(victoria ? [['VictoriaMetrics', await sizeOfTree(victoria.dataDirectory)] as const] : []),
-  ] as const;
+  const shardBytes = await Promise.all(
+    shardUrls.map((_, shard) => sizeOfTree(path.join(directory!, `shard-${shard}`))),
+  );
+  loads.push(
+    printLoad(
+      loaded,
+      shardBytes.reduce((sum, size) => sum + size, 0),
+    ),
+  );
 
   const common = ['--storage-urls', shardUrls.join(','), '--query-timeout', '300s', '--shard-timeout', '300s'];
   const coldPort = await freePort();
-  processes.push(await startService('query', coldPort, [...common, '--cache-ttl', '0']));
+  const coldQuery = await startService('query', coldPort, [...common, '--cache-ttl', '0']);
+  processes.push(coldQuery);
   const warmPort = await freePort();
-  processes.push(await startService('query', warmPort, common));
-  const coldUrl = `http://127.0.0.1:${coldPort}`;
-  const warmUrl = `http://127.0.0.1:${warmPort}`;
-
-  const timings: string[] = [];
-  const checks: string[] = [];
-  for (const question of questions(start, end)) {
-    process.stdout.write(`timing ${question.name}...\n`);
+  const warmQuery = await startService('query', warmPort, common);
+  processes.push(warmQuery);
+  for (const [index, question] of all.entries()) {
     // One unmeasured run warms the JIT; the cold process has no results cache, so every run still reaches storage.
-    await timeOurs(coldUrl, question);
-    const cold = await repeat(repeats, () => timeOurs(coldUrl, question));
+    await timeOurs(`http://127.0.0.1:${coldPort}`, question);
+    let cpuBefore = await cpuMs([coldQuery, ...shards]);
+    figures[index].cold = await repeat(repeats, () => timeOurs(`http://127.0.0.1:${coldPort}`, question));
+    figures[index].coldCpuMs = ((await cpuMs([coldQuery, ...shards])) - cpuBefore) / figures[index].cold.runs;
     const storageRuns: { ms: number; bytes: number }[] = [];
+    cpuBefore = await cpuMs(shards);
     for (let run = 0; run < repeats; run++) storageRuns.push(await timeStorage(shardUrls, question.ours));
-    await timeOurs(warmUrl, question);
-    const warm = await repeat(repeats * 4, () => timeOurs(warmUrl, question));
-    const influxRuns = influx ? await repeat(repeats, () => timeInflux(influx.url, question)) : undefined;
-    const victoriaCold = victoria
-      ? await repeat(repeats, () => timeVictoria(victoria.url, question, end, false))
-      : undefined;
-    if (victoria) await timeVictoria(victoria.url, question, end, true);
-    const victoriaWarm = victoria
-      ? await repeat(repeats * 4, () => timeVictoria(victoria.url, question, end, true))
-      : undefined;
-    const figure = (value: number | undefined, digits = 1) => (value === undefined ? '-' : value.toFixed(digits));
-    const ratio = (peer: number | undefined) => (peer === undefined ? '-' : (cold.median / peer).toFixed(2));
-    timings.push(
-      `| ${question.name} | ${cold.last.rows} | ${figure(cold.median)} | ${figure(cold.max)} | ${figure(median(storageRuns.map((run) => run.ms)))} | ${(storageRuns[0].bytes / 1024).toFixed(0)} | ${figure(warm.median, 2)} | ${figure(influxRuns?.median)} | ${figure(victoriaCold?.median)} | ${figure(victoriaWarm?.median, 2)} | ${ratio(influxRuns?.median)} | ${ratio(victoriaCold?.median)} |`,
-    );
-    checks.push(
-      `| ${question.name} | ${question.check.time === undefined ? 'whole range' : new Date(question.check.time).toISOString()} ${JSON.stringify(question.check.tags)} | ${figure(cold.last.value, 3)} | ${agreement(cold.last.value, influxRuns?.last.value, question.tolerance.influx)} | ${agreement(cold.last.value, victoriaCold?.last.value, question.tolerance.victoria)} | ${influxRuns?.last.rows ?? '-'} | ${victoriaCold?.last.rows ?? '-'} |`,
-    );
+    figures[index].storageCpuMs = ((await cpuMs(shards)) - cpuBefore) / repeats;
+    figures[index].storageMs = median(storageRuns.map((run) => run.ms));
+    figures[index].storageBytes = storageRuns[0].bytes;
+    await timeOurs(`http://127.0.0.1:${warmPort}`, question);
+    figures[index].warm = (await repeat(repeats * 4, () => timeOurs(`http://127.0.0.1:${warmPort}`, question))).median;
+    process.stdout.write(`${report(question, figures[index]).timing}\n`);
   }
+  await Promise.all([coldQuery.stop(), warmQuery.stop()]);
+
+  const victoria = peerNames.includes('victoriametrics')
+    ? await startVictoriaMetrics(path.join(directory, 'victoria'))
+    : undefined;
+  if (victoria) {
+    processes.push(victoria);
+    const victoriaLoad = await load(
+      {
+        name: 'VictoriaMetrics',
+        processes: [victoria],
+        send: (batch, retries) => [post(`${victoria.url}/write?precision=ns`, batch.shardBodies.join('\n'), retries)],
+      },
+      start,
+      end,
+    );
+    // Ingested rows become searchable after an in-memory buffer flush (about a second); force it.
+    await fetch(`${victoria.url}/internal/force_flush`);
+    await sleep(2_000);
+    for (const [index, question] of all.entries()) {
+      figures[index].victoriaCold = await repeat(repeats, () => timeVictoria(victoria.url, question, end, false));
+      await timeVictoria(victoria.url, question, end, true);
+      figures[index].victoriaWarm = (
+        await repeat(repeats * 4, () => timeVictoria(victoria.url, question, end, true))
+      ).median;
+      process.stdout.write(
+        `| ${question.name} | VictoriaMetrics cold median ${figures[index].victoriaCold.median.toFixed(1)} ms | ${agreement(figures[index].cold?.last.value, figures[index].victoriaCold.last.value, question.tolerance.victoria)} |\n`,
+      );
+    }
+    // Measured after the queries: VictoriaMetrics writes its in-memory parts to disk a few seconds after ingesting.
+    loads.push(printLoad(victoriaLoad, await sizeOfTree(victoria.dataDirectory)));
+  }
+
+  const influx = peerNames.includes('influxdb')
+    ? await startInfluxDb(path.join(directory, 'influx'), 'bench')
+    : undefined;
+  if (influx) {
+    processes.push(influx);
+    const body = (batch: Batch) => batch.shardBodies.join('\n');
+    const influxLoad = await load(
+      {
+        name: 'InfluxDB',
+        processes: [influx],
+        send: (batch, retries) => [post(`${influx.url}/write?db=bench&precision=ns`, body(batch), retries)],
+      },
+      start,
+      end,
+    );
+    loads.push(printLoad(influxLoad, await sizeOfTree(influx.dataDirectory)));
+    for (const [index, question] of all.entries()) {
+      // InfluxDB 1.x holds every point of a percentile in memory: over 100M points it may not answer in time.
+      figures[index].influx = await repeat(repeats, () => timeInflux(influx.url, question)).catch((error: unknown) => {
+        process.stdout.write(`| ${question.name} | InfluxDB failed: ${String(error).slice(0, 300)} |\n`);
+        return undefined;
+      });
+      if (figures[index].influx)
+        process.stdout.write(
+          `| ${question.name} | InfluxDB median ${figures[index].influx.median.toFixed(1)} ms | ${agreement(figures[index].cold?.last.value, figures[index].influx.last.value, question.tolerance.influx)} |\n`,
+        );
+    }
+    await influx.stop();
+  }
+
+  const reports = all.map((question, index) => report(question, figures[index]));
   const loadAverage = os
     .loadavg()
     .map((value) => value.toFixed(2))
@@ -570,22 +649,18 @@ async function main(): Promise<void> {
       '',
       `query engine, ${totalPoints.toLocaleString('en')} points (${seriesCount} series × 24 h at 10 s) on ${shardCount} real storage shards, ${os.cpus().length} cores, Node ${process.version}, ${new Date().toISOString()}, load average ${loadAverage}`,
       '',
-      '| query | rows | cold median ms | cold max ms | storage alone median ms | shard answers KiB | warm (cached) median ms | InfluxDB median ms | VictoriaMetrics cold median ms | VictoriaMetrics warm median ms | cold / InfluxDB | cold / VictoriaMetrics cold |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-      ...timings,
+      ...TIMING_HEADER,
+      ...reports.map((line) => line.timing),
       '',
       'agreement (one window of each answer; ours vs each peer):',
       '',
       '| query | window, group | ours | InfluxDB | VictoriaMetrics | InfluxDB rows | VictoriaMetrics rows |',
       '| --- | --- | --- | --- | --- | --- | --- |',
-      ...checks,
+      ...reports.map((line) => line.check),
       '',
-      '| system | load s | points/s | generation s (included) | retried requests | peak RSS | bytes on disk | bytes/point |',
+      LOAD_HEADER,
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
-      ...loads.map((loaded) => {
-        const disk = diskBytes.find(([name]) => name === loaded.name)?.[1] ?? 0;
-        return `| ${loaded.name} | ${loaded.seconds.toFixed(1)} | ${Math.round(loaded.points / loaded.seconds).toLocaleString('en')} | ${loaded.generationSeconds.toFixed(1)} | ${loaded.retries} | ${gib(loaded.peakResidentBytes)} | ${gib(disk)} | ${(disk / loaded.points).toFixed(2)} |`;
-      }),
+      ...loads,
       '',
     ].join('\n'),
   );
