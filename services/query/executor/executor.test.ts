@@ -124,6 +124,37 @@ describe('executor against a brute-force evaluation', () => {
     }
   });
 
+  it('answers a large-range quantile query with exactly one windowed aggregate call per shard', async () => {
+    const query = 'SELECT p95(cpu), median(cpu) WHERE time > now() - 3h GROUP BY time(30m), host';
+    const expected = bruteForce(parse(query) as SelectStatement, points, { ...PLANNER, now: NOW });
+    halves.forEach((shard) => (shard.requests.length = 0));
+    expectRowsClose((await run(makeEngine(halves, { exactPointsLimit: 10 }), query)).series, expected, 0.0101, query);
+    for (const shard of halves)
+      expect(shard.requests).toEqual([
+        {
+          path: '/v1/aggregate',
+          tenant: undefined,
+          body: expect.objectContaining({ window_ms: 1_800_000, group_by: ['host'], aggregates: ['count', 'sketch'] }),
+        },
+      ]);
+  });
+
+  it('computes quantiles exactly from raw points when the first pass counts few enough', async () => {
+    const query = 'SELECT p95(cpu), median(cpu) WHERE time > now() - 3h GROUP BY time(30m), host';
+    const expected = bruteForce(parse(query) as SelectStatement, points, { ...PLANNER, now: NOW });
+    halves.forEach((shard) => (shard.requests.length = 0));
+    expectRowsClose((await run(makeEngine(halves), query)).series, expected, 1e-9, query);
+    for (const shard of halves)
+      expect(shard.requests).toEqual([
+        {
+          path: '/v1/aggregate',
+          tenant: undefined,
+          body: expect.objectContaining({ window_ms: 1_800_000, aggregates: ['count', 'sketch'] }),
+        },
+        { path: '/query', tenant: undefined, body: expect.objectContaining({ measurement: 'cpu' }) },
+      ]);
+  });
+
   it('answers SHOW statements from the union of the shards', async () => {
     const engine = makeEngine(halves);
     expect((await run(engine, 'SHOW MEASUREMENTS')).series).toEqual([

@@ -2,7 +2,7 @@ import { ErrorCode, QueryError } from '../errors';
 import type { Matcher, MetadataPlan, SelectPlan, SourcePlan } from '../planner/plan';
 import { mergeShardBodies } from './merge';
 import { callShard, isShardError, parseShardJson } from './storage-client';
-import type { MergeLimits, Row, ShardBody } from './wire';
+import type { AggregateResponse, MergeLimits, Row, ShardBody } from './wire';
 
 /** Runs the merge of big answers off the event loop (see worker-pool.ts). */
 export interface MergeRunner {
@@ -36,31 +36,35 @@ export interface Answer {
 export class Executor {
   constructor(private readonly options: ExecutorOptions) {}
 
+  /**
+   * Two rounds at most. The first asks every shard for each source's aggregates; for a quantile source that is the
+   * plan's own windowed call (count and sketch, so storage can answer from its rollup tiers), for a counter source a
+   * count-only call. The second fetches raw points where the counts allow or require them: a quantile source whose
+   * range holds at most `exactPointsLimit` points (its sketches are then dropped) and every counter source.
+   */
   async select(plan: SelectPlan, context: ExecutionContext): Promise<Answer> {
     const shards = this.liveShards();
     const missing = new Set<string>();
-    const counts = await this.countPoints(plan, shards, context, missing);
-    const calls: { source: number; mode: 'aggregate' | 'raw'; shard: string; path: string; body: unknown }[] = [];
-    plan.sources.forEach((source, index) => {
-      const mode = chooseMode(source, counts[index], plan, this.options.limits);
-      for (const shard of shards) {
-        if (missing.has(shard)) continue;
-        calls.push({ source: index, mode, shard, ...storageRequest(plan, source, mode) });
-      }
-    });
-    // Indexed by call so the merge order (and so float sums and first/last ties) is configuration order.
-    const answered: (ShardBody | undefined)[] = [];
-    await Promise.all(
-      calls.map(async (call, index) => {
-        const text = await this.call(call.shard, call.path, call.body, context, missing);
-        if (text !== undefined) answered[index] = { shard: call.shard, source: call.source, mode: call.mode, text };
-      }),
+    const first = await this.fetch(plan, shards, 'aggregate', context, missing, (source) =>
+      source.strategy === 'raw' ? countRequest(plan, source) : storageRequest(plan, source, 'aggregate'),
     );
+    const counted = first.filter((body) => !missing.has(body.shard));
+    const modes = plan.sources.map((source, index) =>
+      chooseMode(
+        source,
+        source.strategy === 'aggregate' ? undefined : countPoints(counted, index),
+        plan,
+        this.options.limits,
+      ),
+    );
+    const second = await this.fetch(plan, shards, 'raw', context, missing, (source, index) =>
+      modes[index] === 'raw' ? storageRequest(plan, source, 'raw') : undefined,
+    );
+    // Ordered by source, then shard in configuration order, so float sums and first/last ties merge the same way.
     // A shard that failed some calls may have answered others; drop those so an answer never mixes halves.
-    const complete = calls.flatMap((call, index) => {
-      const body = answered[index];
-      return body && !missing.has(call.shard) ? [body] : [];
-    });
+    const complete = plan.sources.flatMap((_, index) =>
+      (modes[index] === 'raw' ? second : first).filter((body) => body.source === index && !missing.has(body.shard)),
+    );
     const size = complete.reduce((total, body) => total + body.text.length, 0);
     const { runner } = this.options;
     const rowsJson =
@@ -117,32 +121,26 @@ export class Executor {
     return shards;
   }
 
-  /** Totals of points in range per source that needs them (quantile and counter sources), over every shard. */
-  private async countPoints(
+  /** Calls every shard for each source `request` names, in parallel; bodies in source, then shard, order. */
+  private async fetch(
     plan: SelectPlan,
     shards: readonly string[],
+    mode: ShardBody['mode'],
     context: ExecutionContext,
     missing: Set<string>,
-  ): Promise<(number | undefined)[]> {
-    const counts: (number | undefined)[] = plan.sources.map(() => undefined);
-    await Promise.all(
-      plan.sources.map(async (source, index) => {
-        if (source.strategy === 'aggregate') return;
-        const body = { ...aggregateBody(plan, source), window_ms: 0, group_by: [], aggregates: ['count'] };
-        let total = 0;
-        await Promise.all(
-          shards.map(async (shard) => {
-            const text = await this.call(shard, '/v1/aggregate', body, context, missing);
-            if (text === undefined) return;
-            for (const group of (parseShardJson(shard, text) as { groups?: { windows: { count?: number }[] }[] })
-              .groups ?? [])
-              for (const window of group.windows) total += window.count ?? 0;
-          }),
-        );
-        counts[index] = total;
+    request: (source: SourcePlan, index: number) => { path: string; body: unknown } | undefined,
+  ): Promise<ShardBody[]> {
+    const calls = plan.sources.flatMap((source, index) => {
+      const call = request(source, index);
+      return call ? shards.map((shard) => ({ source: index, shard, ...call })) : [];
+    });
+    const answered = await Promise.all(
+      calls.map(async (call) => {
+        const text = await this.call(call.shard, call.path, call.body, context, missing);
+        return text === undefined ? [] : [{ shard: call.shard, source: call.source, mode, text }];
       }),
     );
-    return counts;
+    return answered.flat();
   }
 
   /** The shard's body, or undefined when the shard failed and partial answers are allowed. */
@@ -194,6 +192,24 @@ function chooseMode(
       return exhaustive;
     }
   }
+}
+
+/** Points in range of one source over every shard that answered the first round (windows and groups partition them). */
+function countPoints(bodies: readonly ShardBody[], source: number): number {
+  let total = 0;
+  for (const body of bodies)
+    if (body.source === source)
+      for (const group of (parseShardJson(body.shard, body.text) as AggregateResponse).groups ?? [])
+        for (const window of group.windows) total += window.count ?? 0;
+  return total;
+}
+
+/** A counter source's first call: the point count only, before any raw point moves. */
+function countRequest(plan: SelectPlan, source: SourcePlan) {
+  return {
+    path: '/v1/aggregate',
+    body: { ...aggregateBody(plan, source), window_ms: 0, group_by: [], aggregates: ['count'] },
+  };
 }
 
 function aggregateBody(plan: SelectPlan, source: SourcePlan) {

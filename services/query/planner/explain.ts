@@ -48,7 +48,7 @@ export function explainPlan(plan: SelectPlan, shardCount: number): ExplainRow[] 
         how = `POST /v1/aggregate on ${shards}, aggregates [${source.partials.join(', ')}]; partials merge exactly here`;
         break;
       case 'quantile':
-        how = `count first; at most ${plan.exactPointsLimit} points: raw points via POST /query on ${shards}, exact quantiles; more: POST /v1/aggregate [${source.partials.join(', ')}], DDSketch quantiles within 1% relative error`;
+        how = `one pass: POST /v1/aggregate on ${shards}, aggregates [${source.partials.join(', ')}] (rollup tiers apply); total count at most ${plan.exactPointsLimit}: raw points via POST /query, exact quantiles; more: the sketches in hand merge here, DDSketch quantiles within 1% relative error`;
         break;
       case 'raw':
         how = `count first (points limit), then raw points via POST /query on ${shards}; counter increases with resets computed here`;

@@ -37,8 +37,9 @@ export interface Slot {
 /**
  * How a source's data is fetched:
  * - `aggregate`: one `/v1/aggregate` call per shard; partials merge exactly.
- * - `quantile`: a count-only call first; if the range holds at most `exactPointsLimit` points the raw points are
- *   fetched and quantiles are exact, otherwise DDSketches (relative error alpha = 0.01) are merged.
+ * - `quantile`: one `/v1/aggregate` call per shard with the plan's window, `count` and `sketch` (so storage can use
+ *   its rollup tiers); if the counts total at most `exactPointsLimit` points the raw points are fetched and
+ *   quantiles are exact, otherwise the DDSketches already fetched (relative error alpha = 0.01) are merged.
  * - `raw`: counters (rate, derivative) need every point to see resets; a count-only call first checks the points limit.
  */
 export type Strategy = 'aggregate' | 'quantile' | 'raw';

@@ -147,7 +147,7 @@ describe('explainPlan', () => {
       {
         step: 'source 1: cpu.value',
         detail:
-          'count first; at most 1000 points: raw points via POST /query on 2 shards in parallel, exact quantiles; more: POST /v1/aggregate [count, sum, sketch], DDSketch quantiles within 1% relative error',
+          'one pass: POST /v1/aggregate on 2 shards in parallel, aggregates [count, sum, sketch] (rollup tiers apply); total count at most 1000: raw points via POST /query, exact quantiles; more: the sketches in hand merge here, DDSketch quantiles within 1% relative error',
       },
       { step: 'column pct', detail: '(sum / count of cpu.value) * (100)' },
       { step: 'column p95', detail: 'percentile 95 (nearest rank) of cpu.value' },
