@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { seededRandom } from '../../kit/clock';
 import { BinaryFormatError } from '../encoding/binary';
 import { decodeSeriesTable, encodeSeriesTable, type BlockSeries } from './format';
-import { decodeRollupColumns, decodeRollupSketches, encodeRollupColumns, encodeRollupSketches } from './rollup-format';
+import {
+  decodeRollupColumns,
+  decodeRollupSketches,
+  decodeSomeRollupColumns,
+  encodeRollupColumns,
+  encodeRollupSketches,
+  ROLLUP_COLUMN_NAMES,
+} from './rollup-format';
 
 const name = fc.string({ minLength: 1, maxLength: 10 });
 const time = fc.integer({ min: -1e13, max: 1e13 });
@@ -123,12 +130,20 @@ describe('rollup columns', () => {
           lasts: sumsqs,
           lastTimes: starts,
         };
-        const decoded = decodeRollupColumns(encodeRollupColumns(encoded, windowMs), windowMs);
+        const bytes = encodeRollupColumns(encoded, windowMs);
+        const decoded = decodeRollupColumns(bytes, windowMs);
         for (const name of ['sums', 'sumsqs', 'mins', 'maxs', 'firsts', 'lasts'] as const)
           decoded[name].forEach((decodedValue, index) => {
             if (!Object.is(decodedValue, encoded[name][index]))
               throw new Error(`${name}[${index}]: ${decodedValue} instead of ${encoded[name][index]}`);
           });
+        // Any one column alone decodes as in the whole, skipping the columns before it.
+        for (const name of ROLLUP_COLUMN_NAMES) {
+          const some = decodeSomeRollupColumns(bytes, windowMs, new Set([name]));
+          expect(some[name]).toEqual(decoded[name]);
+          const extra = Object.keys(some).filter((key) => !['starts', 'counts', name].includes(key));
+          expect(extra).toEqual(name === 'sumsqs' ? ['sums'] : []);
+        }
       }),
       { seed: 17, numRuns: 400 },
     );

@@ -8,8 +8,22 @@ import type { SketchWire } from '../../kit/sketch';
 import type { SeriesIndex } from '../head/head';
 import { indexName, type Matcher } from '../series/series';
 import type { IndexCodec } from './builder';
-import { decodeRollupColumns, decodeRollupSketches, type RollupColumns } from './rollup-format';
-import { decodeSeriesTable, parseBlockMeta, type BlockMeta, type BlockSeries, type ChunkMeta } from './format';
+import {
+  decodeRollupColumns,
+  decodeRollupSketches,
+  decodeSomeRollupColumns,
+  type RollupColumnName,
+  type RollupColumns,
+  type SomeRollupColumns,
+} from './rollup-format';
+import {
+  decodeSeriesTable,
+  parseBlockMeta,
+  type BlockMeta,
+  type BlockSeries,
+  type ChunkMeta,
+  type RollupRef,
+} from './format';
 
 /** A block's files, once read. */
 interface LoadedBlock {
@@ -34,6 +48,11 @@ export class BlockReader {
   private loading: Promise<LoadedBlock> | undefined;
   private loaded: LoadedBlock | undefined;
   private inflatedRollups: Uint8Array | undefined;
+  /** Rollup columns decoded for queries, per tier of a series; kept (and counted) until unload. */
+  private decodedRollups = new Map<RollupRef, SomeRollupColumns>();
+  private decodedRollupBytes = 0;
+  /** How many times each rollup column (and the sketch section) was decoded since open; tests read it. */
+  readonly rollupDecodes = new Map<RollupColumnName | 'sketches', number>();
   private pins = 0;
   /** Sizes of the (inflated) series table and the index file, counted for the structures decoded from them. */
   private decodedFileBytes = 0;
@@ -102,7 +121,8 @@ export class BlockReader {
       this.decodedFileBytes +
       this.loaded.chunks.byteLength +
       this.loaded.rollups.byteLength +
-      (this.inflatedRollups?.byteLength ?? 0)
+      (this.inflatedRollups?.byteLength ?? 0) +
+      this.decodedRollupBytes
     );
   }
 
@@ -112,6 +132,8 @@ export class BlockReader {
     this.loading = undefined;
     this.loaded = undefined;
     this.inflatedRollups = undefined;
+    this.decodedRollups = new Map();
+    this.decodedRollupBytes = 0;
   }
 
   private async readFiles(): Promise<LoadedBlock> {
@@ -190,10 +212,38 @@ export class BlockReader {
   rollupColumns(series: BlockSeries, windowMs: number): RollupColumns | undefined {
     const reference = series.rollups.find((rollup) => rollup.windowMs === windowMs);
     if (reference === undefined) return undefined;
-    return decodeRollupColumns(
-      this.rollupBytes().subarray(reference.offset, reference.offset + reference.length),
-      windowMs,
-    );
+    return decodeRollupColumns(this.scalarBytes(reference), windowMs);
+  }
+
+  /**
+   * Starts, counts and the `wanted` columns of a rollup tier of a series, decoded on first use and kept, so a query
+   * inflates only the columns its partials need, once.
+   */
+  cachedRollupColumns(
+    series: BlockSeries,
+    windowMs: number,
+    wanted: ReadonlySet<RollupColumnName>,
+  ): SomeRollupColumns | undefined {
+    const reference = series.rollups.find((rollup) => rollup.windowMs === windowMs);
+    if (reference === undefined) return undefined;
+    const cached = this.decodedRollups.get(reference);
+    const missing = new Set<RollupColumnName>();
+    for (const name of wanted) if (cached?.[name] === undefined) missing.add(name);
+    if (cached !== undefined && missing.size === 0) return cached;
+    const decoded = decodeSomeRollupColumns(this.scalarBytes(reference), windowMs, missing);
+    const kept = cached ?? { starts: decoded.starts, counts: decoded.counts };
+    for (const [name, column] of Object.entries(decoded) as [RollupColumnName, Float64Array][]) {
+      if (cached !== undefined && cached[name] !== undefined) continue;
+      kept[name] = column;
+      this.decodedRollupBytes += column.byteLength;
+      this.rollupDecodes.set(name, (this.rollupDecodes.get(name) ?? 0) + 1);
+    }
+    this.decodedRollups.set(reference, kept);
+    return kept;
+  }
+
+  private scalarBytes(reference: RollupRef): Uint8Array {
+    return this.rollupBytes().subarray(reference.offset, reference.offset + reference.length);
   }
 
   /** The sketch of each row of a rollup tier, in row order. */
@@ -201,6 +251,7 @@ export class BlockReader {
     const reference = series.rollups.find((rollup) => rollup.windowMs === windowMs);
     if (reference === undefined) return undefined;
     const start = reference.sketchOffset;
+    this.rollupDecodes.set('sketches', (this.rollupDecodes.get('sketches') ?? 0) + 1);
     return decodeRollupSketches(this.rollupBytes().subarray(start, start + reference.sketchLength));
   }
 

@@ -85,40 +85,76 @@ export function encodeRollupColumns(columns: RollupColumns, windowMs: number): U
     for (let index = 0; index < count; index++)
       writer.writeUvarint(Number.isNaN(times[index]) ? 0 : times[index] - columns.starts[index] + 1);
   for (const name of FLOAT_COLUMNS)
-    writeFloatColumn(writer, columns[name], name === 'sumsqs' ? predictedSquares(columns) : undefined);
+    writeFloatColumn(
+      writer,
+      columns[name],
+      name === 'sumsqs' ? predictedSquares(columns.counts, columns.sums) : undefined,
+    );
   return writer.bytes();
 }
 
+export type RollupColumnName = keyof RollupColumns;
+
+export const ROLLUP_COLUMN_NAMES: readonly RollupColumnName[] = [
+  'starts',
+  'counts',
+  'firstTimes',
+  'lastTimes',
+  ...FLOAT_COLUMNS,
+];
+
+/** Some columns of the rows: starts and counts always (every aggregation needs them), the others when asked. */
+export type SomeRollupColumns = Pick<RollupColumns, 'starts' | 'counts'> & Partial<RollupColumns>;
+
 /** Throws BinaryFormatError on bytes encodeRollupColumns did not write. */
 export function decodeRollupColumns(bytes: Uint8Array, windowMs: number): RollupColumns {
+  return decodeSomeRollupColumns(bytes, windowMs, new Set(ROLLUP_COLUMN_NAMES)) as RollupColumns;
+}
+
+/**
+ * Decodes starts, counts and the `wanted` columns; the others are skipped over, and reading stops after the last
+ * wanted one. sumsqs brings sums (its predictions are made from them). Throws BinaryFormatError on bytes
+ * encodeRollupColumns did not write, as far as it reads.
+ */
+export function decodeSomeRollupColumns(
+  bytes: Uint8Array,
+  windowMs: number,
+  wanted: ReadonlySet<RollupColumnName>,
+): SomeRollupColumns {
+  const isWanted = (name: RollupColumnName) => wanted.has(name) || (name === 'sums' && wanted.has('sumsqs'));
   const reader = new BinaryReader(bytes);
   const count = reader.readUvarint();
   if (count * 10 > reader.remaining) throw reader.fail(`${count} rollup rows cannot fit`);
-  const make = () => new Float64Array(count);
-  const columns: RollupColumns = {
-    starts: make(),
-    counts: make(),
-    sums: make(),
-    sumsqs: make(),
-    mins: make(),
-    maxs: make(),
-    firsts: make(),
-    firstTimes: make(),
-    lasts: make(),
-    lastTimes: make(),
-  };
+  const columns: SomeRollupColumns = { starts: new Float64Array(count), counts: new Float64Array(count) };
+  const { starts, counts } = columns;
   for (let index = 0; index < count; index++)
-    columns.starts[index] =
-      index === 0 ? reader.readVarint() : columns.starts[index - 1] + reader.readUvarint() * windowMs;
-  for (let index = 0; index < count; index++) columns.counts[index] = reader.readUvarint();
-  for (const times of [columns.firstTimes, columns.lastTimes])
+    starts[index] = index === 0 ? reader.readVarint() : starts[index - 1] + reader.readUvarint() * windowMs;
+  for (let index = 0; index < count; index++) counts[index] = reader.readUvarint();
+  const lastWanted = ROLLUP_COLUMN_NAMES.reduce((last, name, position) => (isWanted(name) ? position : last), 1);
+  for (const name of ['firstTimes', 'lastTimes'] as const) {
+    if (ROLLUP_COLUMN_NAMES.indexOf(name) > lastWanted) return columns;
+    if (!isWanted(name)) {
+      reader.skipVarints(count);
+      continue;
+    }
+    const times = new Float64Array(count);
     for (let index = 0; index < count; index++) {
       const offset = reader.readUvarint();
-      times[index] = offset === 0 ? NaN : columns.starts[index] + offset - 1;
+      times[index] = offset === 0 ? NaN : starts[index] + offset - 1;
     }
+    columns[name] = times;
+  }
   // sums are read before sumsqs, whose predictions they give.
-  for (const name of FLOAT_COLUMNS)
-    readFloatColumn(reader, columns[name], name === 'sumsqs' ? predictedSquares(columns) : undefined);
+  for (const name of FLOAT_COLUMNS) {
+    if (ROLLUP_COLUMN_NAMES.indexOf(name) > lastWanted) return columns;
+    if (!isWanted(name)) {
+      skipFloatColumn(reader, count);
+      continue;
+    }
+    const column = new Float64Array(count);
+    readFloatColumn(reader, column, name === 'sumsqs' ? predictedSquares(counts, columns.sums!) : undefined);
+    columns[name] = column;
+  }
   if (reader.remaining !== 0) throw reader.fail(`${reader.remaining} bytes after the rollup rows`);
   return columns;
 }
@@ -129,10 +165,10 @@ const ColumnEncoding = { raw: 0, decimal: 1, nearDecimal: 2, predictedNearDecima
  * What a row's sum of squares is close to: sum² / count (the sum of squares if every value were the mean). The
  * difference is (count - 1) × variance, small for a steady gauge, so it is stored instead of the row-to-row change.
  */
-function predictedSquares(columns: RollupColumns): Float64Array {
-  const predictions = new Float64Array(columns.counts.length);
+function predictedSquares(counts: Float64Array, sums: Float64Array): Float64Array {
+  const predictions = new Float64Array(counts.length);
   for (let index = 0; index < predictions.length; index++) {
-    const prediction = (columns.sums[index] * columns.sums[index]) / columns.counts[index];
+    const prediction = (sums[index] * sums[index]) / counts[index];
     predictions[index] = Number.isFinite(prediction) ? prediction : 0;
   }
   return predictions;
@@ -281,6 +317,27 @@ function writeDeltas(writer: BinaryWriter, mantissas: Float64Array): void {
   for (let index = 0; index < mantissas.length; index++) {
     writer.writeVarint(mantissas[index] - previous);
     previous = mantissas[index];
+  }
+}
+
+/** Moves past a float column written by writeFloatColumn. */
+function skipFloatColumn(reader: BinaryReader, rows: number): void {
+  const encoding = reader.readByte();
+  switch (encoding) {
+    case ColumnEncoding.raw:
+      reader.skipBytes(rows * 8);
+      return;
+    case ColumnEncoding.decimal:
+      reader.skipBytes(1);
+      reader.skipVarints(rows);
+      return;
+    case ColumnEncoding.nearDecimal:
+    case ColumnEncoding.predictedNearDecimal:
+      reader.skipBytes(1);
+      reader.skipVarints(2 * rows);
+      return;
+    default:
+      throw reader.fail(`unknown rollup column encoding ${encoding}`);
   }
 }
 

@@ -143,6 +143,20 @@ export class BinaryReader {
     throw this.fail('varint exceeds a safe integer');
   }
 
+  /** Moves past `count` varints (signed or not) without decoding them. */
+  skipVarints(count: number): void {
+    let left = count;
+    while (left > 0) {
+      this.need(1);
+      if (this.buffer[this.position++] < 0x80) left--;
+    }
+  }
+
+  skipBytes(count: number): void {
+    this.need(count);
+    this.position += count;
+  }
+
   readVarint(): number {
     const zigzag = this.readUvarint();
     return zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2;

@@ -2,7 +2,7 @@ import type { Samples } from '../chunk/samples';
 import { windowStart } from '../chunk/rollup';
 import { SKETCH_ALPHA, type Summary } from '../chunk/summary';
 import { DDSketch, type SketchWire } from '../../kit/sketch';
-import type { RollupColumns } from '../block/rollup-format';
+import type { RollupColumnName, SomeRollupColumns } from '../block/rollup-format';
 import type { SeriesLabels } from '../series/series';
 
 /** Partial aggregates of one window, as `POST /v1/aggregate` answers them (docs/CONTRACTS.md). */
@@ -64,21 +64,23 @@ class Accumulator {
     this.sketch?.add(value);
   }
 
-  addRow(columns: RollupColumns, row: number, sketch: SketchWire | undefined): void {
+  /** Adds a row from the columns at hand: those the request's partials need (rollupColumnsFor). */
+  addRow(columns: SomeRollupColumns, row: number, sketch: SketchWire | undefined): void {
     const count = columns.counts[row];
     if (count === 0) return;
     this.count += count;
-    this.sum += columns.sums[row];
-    this.sumsq += columns.sumsqs[row];
-    if (columns.mins[row] < this.min) this.min = columns.mins[row];
-    if (columns.maxs[row] > this.max) this.max = columns.maxs[row];
-    if (columns.firstTimes[row] < this.firstTime) {
-      this.firstTime = columns.firstTimes[row];
-      this.first = columns.firsts[row];
+    const { sums, sumsqs, mins, maxs, firsts, firstTimes, lasts, lastTimes } = columns;
+    if (sums !== undefined) this.sum += sums[row];
+    if (sumsqs !== undefined) this.sumsq += sumsqs[row];
+    if (mins !== undefined && mins[row] < this.min) this.min = mins[row];
+    if (maxs !== undefined && maxs[row] > this.max) this.max = maxs[row];
+    if (firsts !== undefined && firstTimes !== undefined && firstTimes[row] < this.firstTime) {
+      this.firstTime = firstTimes[row];
+      this.first = firsts[row];
     }
-    if (columns.lastTimes[row] >= this.lastTime) {
-      this.lastTime = columns.lastTimes[row];
-      this.last = columns.lasts[row];
+    if (lasts !== undefined && lastTimes !== undefined && lastTimes[row] >= this.lastTime) {
+      this.lastTime = lastTimes[row];
+      this.last = lasts[row];
     }
     if (sketch !== undefined) this.sketch?.merge(sketch);
   }
@@ -146,6 +148,21 @@ class Accumulator {
     if (this.sketch) window.sketch = this.sketch.toWire();
     return window;
   }
+}
+
+const COLUMNS_OF_PARTIAL: Record<ScalarPartial, readonly RollupColumnName[]> = {
+  count: ['counts'],
+  sum: ['sums'],
+  sumsq: ['sumsqs'],
+  min: ['mins'],
+  max: ['maxs'],
+  first: ['firsts', 'firstTimes'],
+  last: ['lasts', 'lastTimes'],
+};
+
+/** The rollup columns the partials of a request are made from (starts and counts besides): absent partials, all. */
+export function rollupColumnsFor(partials: readonly ScalarPartial[] | undefined): Set<RollupColumnName> {
+  return new Set((partials ?? SCALAR_PARTIALS).flatMap((partial) => COLUMNS_OF_PARTIAL[partial]));
 }
 
 export interface AggregateSpec {
@@ -231,7 +248,7 @@ export class AggregateCollector {
   /** Adds rollup rows [first, last); `sketches` (one per row) only when the request wants sketches. */
   addRollupRows(
     windows: Map<number, Accumulator>,
-    columns: RollupColumns,
+    columns: SomeRollupColumns,
     first: number,
     last: number,
     sketches: readonly SketchWire[] | undefined,

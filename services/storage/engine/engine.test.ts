@@ -4,7 +4,9 @@ import path from 'node:path';
 import { seededRandom } from '../../kit/clock';
 import { createLogger } from '../../kit/logger';
 import { defaultBlockLayout } from '../block/builder';
+import { BlockReader } from '../block/reader';
 import type { Point } from '../series/series';
+import { rollupColumnsFor } from './aggregate';
 import { Engine, type EngineOptions } from './engine';
 import { tagIndexCodec } from './index-codec';
 
@@ -155,6 +157,39 @@ describe('Engine', () => {
       }),
     );
     await compacted.close();
+  });
+
+  it('decodes only the rollup columns the requested partials need, once, and counts them in the block cache', async () => {
+    const directory = await temporaryDirectory();
+    const engine = await openEngine(directory, { compactionRangesMs: [] });
+    const points: Point[] = [];
+    for (let time = 0; time < 6 * HOUR; time += 10_000)
+      for (const host of ['a', 'b']) points.push(point(host, time, Math.round(Math.sin(time) * 500) / 10));
+    await engine.write('default', points);
+    await engine.persistHead();
+    const spec = { start: 0, end: 6 * HOUR, windowMs: 5 * 60_000, offsetMs: 0, groupBy: [], hasSketch: false };
+    const average = await engine.aggregate('default', selection, { ...spec, partials: ['count', 'sum'] });
+    expect(average.stats.rollupRows).toBe(144);
+    const averageBytes = engine.blockCache.bytes;
+    await engine.aggregate('default', selection, { ...spec, partials: ['count', 'sum'] });
+    expect(engine.blockCache.bytes).toBe(averageBytes);
+    // The seven other columns of 72 rows in each of two series, as float64s; the sketches are not kept.
+    const everything = await engine.aggregate('default', selection, { ...spec, hasSketch: true });
+    expect(engine.blockCache.bytes - averageBytes).toBe(7 * 144 * 8);
+    expect(average.groups[0].windows).toEqual(
+      everything.groups[0].windows.map(({ start, count, sum }) => ({ start, count, sum })),
+    );
+    await engine.close();
+
+    // The same through one block's reader: the sketch section and the other columns stay encoded.
+    const block = await BlockReader.open(path.join(directory, 'blocks', engine.blockMetas[0].ulid), tagIndexCodec);
+    await block.acquire();
+    const [series] = block.allSeries();
+    block.cachedRollupColumns(series, 300_000, rollupColumnsFor(['count', 'sum']));
+    block.cachedRollupColumns(series, 300_000, rollupColumnsFor(['count', 'sum']));
+    block.cachedRollupColumns(series, 300_000, rollupColumnsFor(['sumsq']));
+    expect(Object.fromEntries(block.rollupDecodes)).toEqual({ starts: 1, counts: 1, sums: 1, sumsqs: 1 });
+    block.release();
   });
 
   it('bounds loaded blocks by the block cache, unloading the least recently queried, with the same answers', async () => {

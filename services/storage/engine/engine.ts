@@ -6,6 +6,7 @@ import { BlockBuilder, type BlockLayout, type IndexCodec } from '../block/builde
 import type { BlockMeta, BlockSeries } from '../block/format';
 import { BlockCache } from '../block/cache';
 import { BlockReader } from '../block/reader';
+import type { RollupColumnName } from '../block/rollup-format';
 import { isUlid, newUlid } from '../block/ulid';
 import type { Samples } from '../chunk/samples';
 import { windowStart } from '../chunk/rollup';
@@ -17,7 +18,13 @@ import { lowerBound, mergeRuns, sliceRange } from '../head/samples-merge';
 import { RecordType, decodeRecord, encodeRecord, type WalRecord } from '../record/record';
 import { seriesKey, splitIndexName, type Matcher, type Point, type SeriesLabels } from '../series/series';
 import { Wal } from '../wal/wal';
-import { AggregateCollector, type AggregateGroup, type AggregateSpec, type AggregateStats } from './aggregate';
+import {
+  AggregateCollector,
+  rollupColumnsFor,
+  type AggregateGroup,
+  type AggregateSpec,
+  type AggregateStats,
+} from './aggregate';
 import type { EngineMetrics } from './metrics';
 
 export interface EngineOptions {
@@ -460,9 +467,10 @@ export class Engine {
   ): Promise<{ groups: AggregateGroup[]; stats: AggregateStats }> {
     return this.reading(spec.start, spec.end - 1, (blocks) => {
       const collector = new AggregateCollector(spec);
+      const columns = rollupColumnsFor(spec.partials);
       for (const block of blocks)
         for (const series of block.select(tenant, selection.measurement, selection.field, selection.matchers))
-          aggregateBlockSeries(collector, block, series);
+          aggregateBlockSeries(collector, block, series, columns);
       for (const series of this.head.select(tenant, selection.measurement, selection.field, selection.matchers))
         collector.addSamples(collector.groupOf(series.labels), series.samples(spec.start, spec.end - 1));
       return { groups: collector.result(), stats: collector.stats };
@@ -541,7 +549,12 @@ function usableRollupTier(series: BlockSeries, spec: AggregateSpec): number | un
   return best;
 }
 
-function aggregateBlockSeries(collector: AggregateCollector, block: BlockReader, series: BlockSeries): void {
+function aggregateBlockSeries(
+  collector: AggregateCollector,
+  block: BlockReader,
+  series: BlockSeries,
+  wantedColumns: ReadonlySet<RollupColumnName>,
+): void {
   const spec = collector.spec;
   const windows = collector.groupOf(series.labels);
   const tier = usableRollupTier(series, spec);
@@ -551,7 +564,7 @@ function aggregateBlockSeries(collector: AggregateCollector, block: BlockReader,
   if (tier !== undefined) {
     coveredFrom = windowStart(spec.start + tier - 1, tier);
     coveredTo = windowStart(spec.end, tier);
-    const columns = coveredFrom < coveredTo ? block.rollupColumns(series, tier) : undefined;
+    const columns = coveredFrom < coveredTo ? block.cachedRollupColumns(series, tier, wantedColumns) : undefined;
     if (columns !== undefined) {
       const first = lowerBound(columns.starts, coveredFrom);
       const last = lowerBound(columns.starts, coveredTo);
