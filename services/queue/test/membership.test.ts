@@ -367,13 +367,23 @@ describe('queue, membership changes with real processes', () => {
   it('refuses a removal that would leave no reachable majority', async () => {
     const [q0, q1, q2] = peers;
     await kill(q2);
+    // Reachability comes from Raft traffic, so only a leader (which heartbeats q2) is sure to notice; the check runs
+    // on each partition's leader, so those are the views that must have seen q2 down.
     await waitFor(
       async () => {
-        const views = await Promise.all([q0, q1].map(view));
-        return views.every((each) => each.peers.find((peer) => peer.id === 'q2')?.reachable === false) || undefined;
+        const views = new Map([
+          ['q0', await view(q0)],
+          ['q1', await view(q1)],
+        ]);
+        const leaders = new Set(views.get('q1')!.partitions.map((item) => item.leader));
+        return (
+          [...leaders].every(
+            (leader) => views.get(leader ?? '')?.peers.find((peer) => peer.id === 'q2')?.reachable === false,
+          ) || undefined
+        );
       },
-      5_000,
-      'q2 to be seen down',
+      10_000,
+      'the leaders to see q2 down',
     );
     // Without q1, the remaining q0 and q2 need both, and q2 is down.
     const refused = await waitFor(
