@@ -11,6 +11,20 @@ export interface RecordedCall {
   body: any;
 }
 
+/** Listens on a free loopback port; `close` also drops kept-alive connections. */
+async function listenRecording<Call>(server: http.Server, calls: Call[]) {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    calls,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 async function serve(handler: (call: RecordedCall) => { status: number; body?: unknown }) {
   const calls: RecordedCall[] = [];
   const server = http.createServer((req, res) => {
@@ -25,16 +39,7 @@ async function serve(handler: (call: RecordedCall) => { status: number; body?: u
       res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    calls,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenRecording(server, calls);
 }
 
 /** A queue cluster's admin API: membership shared by every partition, leaders spread over the members. */
@@ -141,14 +146,5 @@ export async function startAdminRecorder(targetUrl: string) {
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    calls,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenRecording(server, calls);
 }

@@ -43,6 +43,27 @@ async function platformPorts() {
   return { ingestion: base, queue: base + 1, storage: base + 2, query: base + 3, alerting: base + 4, redis: base + 5 };
 }
 
+type PlatformPorts = Awaited<ReturnType<typeof platformPorts>>;
+
+/** `metricstream start` on `ports` with data under `dataDir`, ready once every URL of `readyUrls` answers /readyz. */
+function startPlatform(dataDir: string, ports: PlatformPorts, extraFlags: string[], readyUrls: string[]) {
+  const flags = ['--data-dir', dataDir, '--redis-port', String(ports.redis), ...extraFlags];
+  for (const service of ['ingestion', 'queue', 'storage', 'query', 'alerting'] as const)
+    flags.push(`--${service}-port`, String(ports[service]));
+  return spawnProcess('platform', process.execPath, [cliPath, 'start', ...flags], {
+    env: { LOG_LEVEL: 'warn' },
+    waitUntilReady: () =>
+      waitFor(
+        async () => {
+          for (const url of readyUrls) if (!(await fetch(`${url}/readyz`)).ok) return undefined;
+          return true;
+        },
+        90_000,
+        'the platform to be ready',
+      ),
+  });
+}
+
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(url, {
     method: 'POST',
@@ -75,21 +96,7 @@ describe.each([
       query: `http://127.0.0.1:${ports.query}`,
       alerting: `http://127.0.0.1:${ports.alerting}`,
     };
-    const flags = ['--data-dir', dataDir, '--redis-port', String(ports.redis), ...extraFlags];
-    for (const service of ['ingestion', 'queue', 'storage', 'query', 'alerting'] as const)
-      flags.push(`--${service}-port`, String(ports[service]));
-    platform = await spawnProcess('platform', process.execPath, [cliPath, 'start', ...flags], {
-      env: { LOG_LEVEL: 'warn' },
-      waitUntilReady: () =>
-        waitFor(
-          async () => {
-            for (const url of Object.values(urls)) if (!(await fetch(`${url}/readyz`)).ok) return undefined;
-            return true;
-          },
-          90_000,
-          'every service to be ready',
-        ),
-    });
+    platform = await startPlatform(dataDir, ports, extraFlags, Object.values(urls));
   });
 
   afterAll(async () => {
@@ -165,27 +172,18 @@ describe.each([
 describe('faults during sustained ingest on the cluster topology', () => {
   let platform: ManagedProcess;
   let dataDir: string;
-  let ports: Awaited<ReturnType<typeof platformPorts>>;
+  let ports: PlatformPorts;
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'metricstream-faults-'));
     ports = await platformPorts();
-    const flags = ['--data-dir', dataDir, '--redis-port', String(ports.redis), '--cluster'];
-    for (const service of ['ingestion', 'queue', 'storage', 'query', 'alerting'] as const)
-      flags.push(`--${service}-port`, String(ports[service]));
-    platform = await spawnProcess('platform', process.execPath, [cliPath, 'start', ...flags], {
-      env: { LOG_LEVEL: 'warn' },
-      waitUntilReady: () =>
-        waitFor(
-          async () => {
-            for (const port of [ports.ingestion, ports.ingestion + 100, ports.query, ports.storage + 100])
-              if (!(await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return undefined;
-            return true;
-          },
-          90_000,
-          'the cluster to be ready',
-        ),
-    });
+    const readyPorts = [ports.ingestion, ports.ingestion + 100, ports.query, ports.storage + 100];
+    platform = await startPlatform(
+      dataDir,
+      ports,
+      ['--cluster'],
+      readyPorts.map((port) => `http://127.0.0.1:${port}`),
+    );
   });
 
   afterAll(async () => {

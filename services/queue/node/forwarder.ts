@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { ApiError } from '../../kit/errors';
+import { postToPeer, type PeerAnswer } from './peer-request';
 import { BATCH_CONTENT_TYPE, encodeForwardedParts, encodeProduceBatch } from '../api/produce-batch';
 import type { ProduceRecord } from '../api/requests';
 
@@ -63,47 +64,32 @@ export class AppendForwarder {
   private send(url: string, parts: Pending[]): void {
     const body = encodeForwardedParts(parts);
     const timeoutMs = Math.max(1, Math.max(...parts.map((part) => part.deadline)) - this.now());
-    const failAll = (error: Error) => {
-      for (const part of parts) part.reject(error);
-    };
-    const request = http.request(`${url}/v1/internal/append`, {
-      method: 'POST',
-      agent: this.agent,
-      headers: { 'content-type': BATCH_CONTENT_TYPE, 'content-length': body.length },
-    });
-    const timer = setTimeout(() => request.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    request.on('error', (error) => {
-      clearTimeout(timer);
-      failAll(error);
-    });
-    request.on('response', (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', (error) => {
-        clearTimeout(timer);
-        failAll(error);
-      });
-      response.on('end', () => {
-        clearTimeout(timer);
-        let answer: { results?: ForwardResult[]; error?: { code: string; message: string } };
-        try {
-          answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof answer;
-        } catch {
-          failAll(new ApiError(502, 'forward_failed', `leader answered ${response.statusCode} without JSON`));
-          return;
-        }
-        const status = response.statusCode ?? 502;
-        if (status !== 200 || answer.results?.length !== parts.length) {
-          const code = answer.error?.code ?? 'forward_failed';
-          failAll(new ApiError(status, code, answer.error?.message ?? `leader answered ${status}`));
-          return;
-        }
-        answer.results.forEach((result, index) => {
-          if ('base_offset' in result) parts[index].resolve(result.base_offset);
-          else parts[index].reject(new ApiError(result.status, result.error.code, result.error.message));
-        });
-      });
-    });
-    request.end(body);
+    postToPeer(this.agent, `${url}/v1/internal/append`, body, BATCH_CONTENT_TYPE, timeoutMs).then(
+      (answer) => this.settle(parts, answer),
+      (error: Error) => failAll(parts, error),
+    );
   }
+
+  private settle(parts: Pending[], { status, body }: PeerAnswer): void {
+    let answer: { results?: ForwardResult[]; error?: { code: string; message: string } };
+    try {
+      answer = JSON.parse(body.toString('utf8')) as typeof answer;
+    } catch {
+      failAll(parts, new ApiError(502, 'forward_failed', `leader answered ${status} without JSON`));
+      return;
+    }
+    if (status !== 200 || answer.results?.length !== parts.length) {
+      const code = answer.error?.code ?? 'forward_failed';
+      failAll(parts, new ApiError(status || 502, code, answer.error?.message ?? `leader answered ${status}`));
+      return;
+    }
+    answer.results.forEach((result, index) => {
+      if ('base_offset' in result) parts[index].resolve(result.base_offset);
+      else parts[index].reject(new ApiError(result.status, result.error.code, result.error.message));
+    });
+  }
+}
+
+function failAll(parts: readonly Pending[], error: Error): void {
+  for (const part of parts) part.reject(error);
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../../kit/logger';
 import type { Message } from '../raft/types';
 import type { QueueMetrics } from './metrics';
 import type { PeerInfo } from './replication';
+import { postToPeer } from './peer-request';
 import { encodeBatch, type GroupMessage } from './wire';
 
 /**
@@ -133,36 +134,9 @@ export class PeerTransport {
       });
   }
 
-  /** Resolves once the peer answered 2xx; node:http over a kept-alive connection costs far less than fetch. */
-  private post(url: string, body: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const request = http.request(url, {
-        method: 'POST',
-        agent: this.agent,
-        headers: { 'content-type': 'application/octet-stream', 'content-length': body.length },
-      });
-      const timer = setTimeout(
-        () => request.destroy(new Error(`no answer within ${this.timeoutMs} ms`)),
-        this.timeoutMs,
-      );
-      request.on('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      request.on('response', (response) => {
-        response.resume();
-        response.on('error', (error) => {
-          clearTimeout(timer);
-          reject(error);
-        });
-        response.on('end', () => {
-          clearTimeout(timer);
-          const status = response.statusCode ?? 0;
-          if (status >= 200 && status < 300) resolve();
-          else reject(new Error(`peer answered ${status}`));
-        });
-      });
-      request.end(body);
-    });
+  /** Resolves once the peer answered 2xx. */
+  private async post(url: string, body: Buffer): Promise<void> {
+    const answer = await postToPeer(this.agent, url, body, 'application/octet-stream', this.timeoutMs);
+    if (answer.status < 200 || answer.status >= 300) throw new Error(`peer answered ${answer.status}`);
   }
 }
