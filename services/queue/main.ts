@@ -1,10 +1,12 @@
 import type http from 'node:http';
+import path from 'node:path';
 import { ConfigError } from '../kit/errors';
 import { closeServer, createApp, finishApp, listen } from '../kit/http';
 import { createRegistry } from '../kit/metrics';
 import { commonOptions, defineService } from '../kit/service';
 import { addClusterRoutes, addQueueRoutes, retryAfterOn503 } from './api/routes';
 import { GroupCommitter } from './log/group-commit';
+import { PeerWal, WAL_DIRECTORY } from './log/peer-wal';
 import { createQueueMetrics } from './node/metrics';
 import { ClusterAdmin, readLearnedPeers } from './node/admin';
 import { MembershipWatcher, type BootstrapMode } from './node/membership';
@@ -13,6 +15,7 @@ import { OffsetsCompactor } from './node/consumer-offsets';
 import type { Partition } from './node/partition';
 import { QueueNode, partitionDirectory } from './node/queue-node';
 import { RaftReplication } from './node/raft-replication';
+import { RaftStreamServer } from './node/stream-server';
 import { readHardState } from './log/hard-state';
 import { applyConfigChange, decodeConfigChange } from './raft/types';
 import { seededRandom } from '../kit/clock';
@@ -78,6 +81,13 @@ const configSpec = {
     default: 64 * MIB,
     min: 4096,
     description: 'size at which a segment file is sealed and a new one started',
+  },
+  walCheckpointBytes: {
+    kind: 'int',
+    env: 'QUEUE_WAL_CHECKPOINT_BYTES',
+    default: 64 * MIB,
+    min: 4096,
+    description: 'WAL growth after which every segment log is synced and the older WAL files deleted',
   },
   retentionBytes: {
     kind: 'int',
@@ -174,6 +184,7 @@ export const queueService = defineService({
     const committer = new GroupCommitter(config.fsync as 'group', config.fsyncInterval, (seconds) =>
       metrics.fsyncLatency.observe(seconds),
     );
+    const { wal, replay } = PeerWal.open(path.join(config.dataDir, WAL_DIRECTORY));
     const node = new QueueNode({
       dataDir: config.dataDir,
       topics,
@@ -182,6 +193,7 @@ export const queueService = defineService({
       applyConfig: (members, data) => applyConfigChange(members, decodeConfigChange(data)),
       requestTimeoutMs: config.requestTimeout,
       maxConsumeBytes: LIMITS.maxConsumeBytes,
+      replayWal: (key, log) => replay.replayInto(key, log),
       logger,
       metrics,
     });
@@ -207,6 +219,8 @@ export const queueService = defineService({
         return { ...hardState, commit: Math.min(hardState.commit, partition.log.lastIndex()) };
       },
       committer,
+      wal,
+      walCheckpointBytes: config.walCheckpointBytes,
       stager,
       tickMs: config.tickMs,
       electionTicks: config.electionTicks,
@@ -271,15 +285,19 @@ export const queueService = defineService({
     app.use(retryAfterOn503);
     finishApp(app, logger);
     const server: http.Server = await listen(app, config.port, config.host);
+    const streams = new RaftStreamServer((batch) => replication.receive(batch), logger);
+    streams.attach(server);
     logger.info('queue listening', { port: config.port, nodeId: config.nodeId, peers: [...peers.keys()] });
     return {
       async close() {
         clearInterval(retentionTimer);
         watcher.close();
+        streams.close();
         await closeServer(server);
         await replication.close();
         await committer.flush();
         committer.close();
+        await wal.close();
         await node.close();
       },
     };

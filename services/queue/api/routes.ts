@@ -6,7 +6,6 @@ import type { ClusterAdmin } from '../node/admin';
 import type { CatchUpNotice, CatchUpStager } from '../node/catch-up';
 import type { QueueNode } from '../node/queue-node';
 import type { RaftReplication } from '../node/raft-replication';
-import { decodeBatch, WireError } from '../node/wire';
 import type { ConfigChange } from '../raft/types';
 import { decodeForwardedParts } from './produce-batch';
 import {
@@ -114,19 +113,6 @@ export function addClusterRoutes(
   stager: CatchUpStager,
   admin: ClusterAdmin,
 ): void {
-  app.post('/v1/internal/raft', (req, res) => {
-    if (!req.rawBody) throw invalidRequest('expected an application/octet-stream message batch');
-    let batch;
-    try {
-      batch = decodeBatch(req.rawBody);
-    } catch (error) {
-      if (error instanceof WireError) throw invalidRequest(error.message);
-      throw error;
-    }
-    replication.receive(batch);
-    res.status(204).end();
-  });
-
   app.post('/v1/internal/catch-up', (req, res) => {
     const notice = req.body as CatchUpNotice;
     if (typeof notice?.leaderUrl !== 'string' || notice.message?.type !== 'snapshot')

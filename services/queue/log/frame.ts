@@ -29,8 +29,9 @@ export const PAYLOAD_HEADER_BYTES = 25;
 /** Larger declared lengths are damage, not data: no entry is allowed to be this big. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 
-const KIND_CODES: Record<EntryKind, number> = { normal: 0, noop: 1, config: 2 };
-const KINDS: readonly EntryKind[] = ['normal', 'noop', 'config'];
+export const KIND_CODES: Record<EntryKind, number> = { normal: 0, noop: 1, config: 2 };
+/** Entry kinds by code; undefined for an unknown code (damage). */
+export const KINDS: readonly EntryKind[] = ['normal', 'noop', 'config'];
 
 /** Records an entry contributes to the client offsets: only normal entries carry records. */
 export function recordsIn(entry: LogEntry): number {
@@ -47,11 +48,11 @@ export function recordsIn(entry: LogEntry): number {
   }
 }
 
-const writeUint64 = (out: Buffer, value: number, position: number) => {
+export const writeUint64 = (out: Buffer, value: number, position: number) => {
   out.writeUInt32LE(value % 0x1_0000_0000, position);
   out.writeUInt32LE(Math.floor(value / 0x1_0000_0000), position + 4);
 };
-const readUint64 = (bytes: Buffer, position: number) =>
+export const readUint64 = (bytes: Buffer, position: number) =>
   bytes.readUInt32LE(position) + bytes.readUInt32LE(position + 4) * 0x1_0000_0000;
 
 export const frameSize = (entry: LogEntry) => FRAME_HEADER_BYTES + PAYLOAD_HEADER_BYTES + entry.data.length;

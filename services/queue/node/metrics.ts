@@ -42,9 +42,14 @@ export function createQueueMetrics(registry: Registry) {
       help: 'Raft messages sent to other peers',
       registers: [registry],
     }),
-    peerRequests: new prom.Counter({
-      name: 'queue_peer_requests_total',
-      help: 'Batched HTTP requests carrying Raft messages to other peers',
+    peerFrames: new prom.Counter({
+      name: 'queue_peer_frames_total',
+      help: 'Frames (batches of Raft messages of every group) written to the streams to other peers',
+      registers: [registry],
+    }),
+    peerStreamsOpened: new prom.Counter({
+      name: 'queue_peer_streams_opened_total',
+      help: 'Raft streams opened to other peers (one per peer while it stays reachable)',
       registers: [registry],
     }),
   };

@@ -29,6 +29,8 @@ export interface QueueNodeOptions {
   applyConfig?: (members: readonly string[], data: Uint8Array) => string[];
   requestTimeoutMs: number;
   maxConsumeBytes: number;
+  /** Puts back what the peer's WAL holds and the partition's segment files lost; answers the entries restored. */
+  replayWal?: (partitionKey: string, log: SegmentLog) => number;
   logger: Logger;
   metrics: QueueMetrics;
   now?: () => number;
@@ -74,6 +76,9 @@ export class QueueNode {
             partition: number,
             bytes: log.recovery.truncatedBytes,
           });
+        const restored = options.replayWal?.(`${topic.name}/${number}`, log) ?? 0;
+        if (restored > 0)
+          options.logger.info('restored entries from the WAL', { topic: topic.name, partition: number, restored });
         const isOffsets = topic.name === OFFSETS_TOPIC;
         const partition = new Partition(
           topic.name,

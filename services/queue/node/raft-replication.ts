@@ -3,6 +3,7 @@ import { ApiError } from '../../kit/errors';
 import type { Logger } from '../../kit/logger';
 import { noQuorum, notLeader } from '../errors';
 import type { GroupCommitter } from '../log/group-commit';
+import type { PeerWal } from '../log/peer-wal';
 import { writeHardStateAsync, type HardState } from '../log/hard-state';
 import {
   ConfigChangePendingError,
@@ -33,6 +34,10 @@ export interface RaftReplicationOptions {
   directoryOf: (partition: Partition) => string;
   readHardState: (partition: Partition) => HardState;
   committer: GroupCommitter;
+  /** Every group's appends go to this one WAL too: one sync per round makes them all durable. */
+  wal: PeerWal;
+  /** The WAL is checkpointed (segment logs synced, older generations deleted) once it has grown this much. */
+  walCheckpointBytes: number;
   stager: CatchUpStager;
   tickMs: number;
   electionTicks: number;
@@ -170,6 +175,7 @@ export class RaftReplication implements Replication {
     this.ticker = setInterval(() => this.tick(), options.tickMs);
     this.housekeeping = setInterval(() => {
       if (++this.housekeepingRounds % HARD_STATE_FLUSH_ROUNDS === 0) void this.flushHardStates();
+      if (options.wal.isCheckpointDue(options.walCheckpointBytes)) void this.checkpointWal();
       this.balanceLeadership();
     }, HOUSEKEEPING_MS);
     this.scheduleProcess();
@@ -245,6 +251,7 @@ export class RaftReplication implements Replication {
     const group = this.group(partition);
     if (!group.raft.bootstrap(members)) return false;
     group.partition.log.resetTo({ index: 0, term: 0, nextOffset: 0, members: [...members].sort() });
+    this.options.wal.markReset(group.key);
     this.scheduleProcess();
     return true;
   }
@@ -428,14 +435,16 @@ export class RaftReplication implements Replication {
       if (ready.snapshot) this.installCatchUp(group, ready.snapshot);
       if (ready.entries.length > 0) {
         group.partition.log.append(ready.entries);
-        durable.push(this.options.committer.whenDurable(group.partition.log));
+        this.options.wal.append(group.key, ready.entries);
       }
+      if (ready.snapshot || ready.entries.length > 0)
+        durable.push(this.options.committer.whenDurable(this.options.wal));
       if (ready.hardState) {
         const write = this.persistHardState(group, ready.hardState);
         if (write) durable.push(write);
       }
     } catch (error) {
-      this.stopOnDiskFailure(group, error);
+      this.stopOnDiskFailure(group.key, error);
     }
     if (durable.length === 0 && group.readiesInFlight === 0) {
       this.finish(group, ready);
@@ -454,14 +463,26 @@ export class RaftReplication implements Replication {
         this.finish(group, ready);
         this.scheduleProcess();
       },
-      (error: unknown) => this.stopOnDiskFailure(group, error),
+      (error: unknown) => this.stopOnDiskFailure(group.key, error),
     );
   }
 
   /** A disk that failed a write or a sync cannot be trusted with what it acknowledged: stop the peer (fsyncgate). */
-  private stopOnDiskFailure(group: Group, error: unknown): never {
-    this.options.logger.error('could not persist Raft state; stopping', { group: group.key, error });
+  private stopOnDiskFailure(subject: string, error: unknown): never {
+    this.options.logger.error('could not persist Raft state; stopping', { subject, error });
     process.exit(70);
+  }
+
+  /** Syncs every segment log so that the WAL's older generations can go. */
+  private async checkpointWal(): Promise<void> {
+    const syncLogs = async () => {
+      await Promise.all([...this.groups.values()].map((group) => group.partition.log.sync()));
+    };
+    try {
+      await this.options.wal.checkpoint(syncLogs);
+    } catch (error) {
+      this.stopOnDiskFailure('wal checkpoint', error);
+    }
   }
 
   private finish(group: Group, ready: Ready): void {
@@ -526,6 +547,7 @@ export class RaftReplication implements Replication {
 
   private installCatchUp(group: Group, snapshot: SnapshotMetadata): void {
     group.partition.log = this.options.stager.install(group.partition, snapshot);
+    this.options.wal.markReset(group.key);
     group.partition.resetApplied(snapshot.index);
   }
 

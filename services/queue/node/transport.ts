@@ -1,34 +1,56 @@
 import http from 'node:http';
+import type net from 'node:net';
 import type { Logger } from '../../kit/logger';
 import type { Message } from '../raft/types';
 import type { QueueMetrics } from './metrics';
 import type { PeerInfo } from './replication';
-import { postToPeer } from './peer-request';
+import {
+  decodeAck,
+  encodeFrame,
+  FrameError,
+  FrameKind,
+  FrameReader,
+  STREAM_PATH,
+  STREAM_PROTOCOL,
+} from './stream-frames';
 import { encodeBatch, type GroupMessage } from './wire';
 
 /**
- * Raft messages between peers: every group's messages to one peer leave together, one HTTP request (keep-alive,
- * node:http) per flush, at most MAX_REQUESTS_IN_FLIGHT per peer; whatever is produced meanwhile rides in the next
- * one. Heartbeats of all groups to a peer are thus coalesced. A failed request is reported to each group that had
- * messages in it (the Raft core retransmits); no message is retried here.
+ * Raft messages to other peers: one ordered stream per peer (a TCP connection opened by an HTTP upgrade on the peer's
+ * API port, see stream-frames.ts). Every group's messages to a peer produced during one turn of the event loop leave
+ * in one frame, so heartbeats of all groups are coalesced and a busy stream batches by itself: while the socket needs
+ * draining, messages wait and leave together. Nothing is retried here: when a stream fails, or stops acknowledging
+ * frames for `timeoutMs`, the groups whose messages may be lost are told (the Raft core resends from its progress).
  */
-const MAX_BATCH_BYTES = 4 * 1024 * 1024;
-/**
- * Requests in flight to one peer, each on its own kept-alive connection. With one, every message waited for the
- * previous request's round trip, which under load cost more than the fdatasync a commit needs; two let messages
- * leave at once while still batching up behind a busy peer. Two requests may arrive out of order, which Raft
- * tolerates (a stale or early append is ignored or rejected and resent from the follower's progress).
- */
-const MAX_REQUESTS_IN_FLIGHT = 2;
+const MAX_FRAME_PAYLOAD_BYTES = 4 * 1024 * 1024;
+/** After a failed connection, messages to that peer are dropped (and reported) for this long before trying again. */
+const RECONNECT_DELAY_MS = 100;
+const LIVENESS_CHECK_MS = 250;
+
+interface SentFrame {
+  sentAt: number;
+  groups: ReadonlySet<string>;
+}
+
+interface Link {
+  state: 'connecting' | 'open';
+  request: http.ClientRequest;
+  socket: net.Socket | undefined;
+  /** Frames written and not yet acknowledged, oldest first. */
+  unacknowledged: SentFrame[];
+  /** The receiver's last count of frames taken (modulo 2^32). */
+  acknowledged: number;
+  reader: FrameReader;
+}
 
 export class PeerTransport {
   private readonly outboxes = new Map<string, GroupMessage[]>();
-  /** Requests in flight to each peer. */
-  private readonly inFlight = new Map<string, number>();
+  private readonly links = new Map<string, Link>();
+  private readonly retryAt = new Map<string, number>();
   private readonly reachable = new Map<string, boolean>();
+  private readonly livenessTimer: NodeJS.Timeout;
   private isFlushScheduled = false;
   private isClosed = false;
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: MAX_REQUESTS_IN_FLIGHT });
 
   constructor(
     private readonly selfId: string,
@@ -38,7 +60,11 @@ export class PeerTransport {
     private readonly metrics: QueueMetrics,
     private readonly logger: Logger,
     private readonly timeoutMs: number,
-  ) {}
+    private readonly now: () => number = Date.now,
+  ) {
+    this.livenessTimer = setInterval(() => this.failStalledLinks(), LIVENESS_CHECK_MS);
+    this.livenessTimer.unref();
+  }
 
   send(group: string, message: Message): void {
     const outbox = this.outboxes.get(message.to);
@@ -52,9 +78,12 @@ export class PeerTransport {
     if (id !== this.selfId && !this.urls.has(id)) this.urls.set(id, url);
   }
 
-  /** The operator named this peer's URL (a member added at run time). */
+  /** The operator named this peer's URL (a member added at run time): a stream to the old address is closed. */
   setUrl(id: string, url: string): void {
-    if (id !== this.selfId) this.urls.set(id, url);
+    if (id === this.selfId || this.urls.get(id) === url) return;
+    this.urls.set(id, url);
+    const link = this.links.get(id);
+    if (link) this.fail(id, link, new Error(`peer ${id} moved to ${url}`));
   }
 
   markReachable(id: string): void {
@@ -81,8 +110,10 @@ export class PeerTransport {
 
   close(): void {
     this.isClosed = true;
+    clearInterval(this.livenessTimer);
     this.outboxes.clear();
-    this.agent.destroy();
+    for (const link of this.links.values()) destroyLink(link);
+    this.links.clear();
   }
 
   private scheduleFlush(): void {
@@ -95,48 +126,140 @@ export class PeerTransport {
   }
 
   private flushPeer(peer: string): void {
-    const requestsInFlight = this.inFlight.get(peer) ?? 0;
-    if (requestsInFlight >= MAX_REQUESTS_IN_FLIGHT || this.isClosed) return;
     const outbox = this.outboxes.get(peer);
-    if (!outbox || outbox.length === 0) return;
-    const url = this.urls.get(peer);
-    if (!url) {
-      this.outboxes.delete(peer);
-      this.onUnreachable(peer, new Set(outbox.map((item) => item.group)));
+    if (this.isClosed || !outbox || outbox.length === 0) return;
+    const link = this.links.get(peer);
+    if (!link) {
+      const url = this.urls.get(peer);
+      if (url && (this.retryAt.get(peer) ?? 0) <= this.now()) this.connect(peer, url);
+      else this.dropOutbox(peer);
       return;
     }
-    let bytes = 0;
-    let count = 0;
-    while (count < outbox.length && (count === 0 || bytes < MAX_BATCH_BYTES)) {
-      const message = outbox[count].message;
-      if (message.type === 'append') for (const entry of message.entries) bytes += entry.data.length;
-      count++;
-    }
-    const messages = outbox.splice(0, count);
-    const body = encodeBatch({ from: this.selfId, url: this.selfUrl, messages });
-    this.inFlight.set(peer, requestsInFlight + 1);
-    this.metrics.peerRequests.inc();
-    this.metrics.peerMessages.inc(messages.length);
-    this.post(`${url}/v1/internal/raft`, body)
-      .then(() => this.reachable.set(peer, true))
-      .catch((error: unknown) => {
-        if (this.reachable.get(peer) !== false)
-          this.logger.warn('peer unreachable', { peer, error: (error as Error).message });
-        this.reachable.set(peer, false);
-        // Drop what queued up meanwhile too: the cores resend from their progress, and memory stays bounded.
-        const dropped = [...messages, ...(this.outboxes.get(peer) ?? [])];
-        this.outboxes.delete(peer);
-        this.onUnreachable(peer, new Set(dropped.map((item) => item.group)));
-      })
-      .finally(() => {
-        this.inFlight.set(peer, (this.inFlight.get(peer) ?? 1) - 1);
-        if ((this.outboxes.get(peer)?.length ?? 0) > 0) this.scheduleFlush();
-      });
+    const socket = link.socket;
+    if (link.state !== 'open' || !socket || socket.writableNeedDrain) return;
+    socket.cork();
+    while (outbox.length > 0) this.writeFrame(link, socket, takeFrame(outbox));
+    process.nextTick(() => socket.uncork());
   }
 
-  /** Resolves once the peer answered 2xx. */
-  private async post(url: string, body: Buffer): Promise<void> {
-    const answer = await postToPeer(this.agent, url, body, 'application/octet-stream', this.timeoutMs);
-    if (answer.status < 200 || answer.status >= 300) throw new Error(`peer answered ${answer.status}`);
+  private writeFrame(link: Link, socket: net.Socket, messages: GroupMessage[]): void {
+    socket.write(encodeFrame(FrameKind.Batch, encodeBatch({ from: this.selfId, url: this.selfUrl, messages })));
+    link.unacknowledged.push({ sentAt: this.now(), groups: new Set(messages.map((item) => item.group)) });
+    this.metrics.peerFrames.inc();
+    this.metrics.peerMessages.inc(messages.length);
   }
+
+  private connect(peer: string, url: string): void {
+    const request = http.request(`${url}${STREAM_PATH}`, {
+      headers: { connection: 'Upgrade', upgrade: STREAM_PROTOCOL },
+    });
+    const link: Link = {
+      state: 'connecting',
+      request,
+      socket: undefined,
+      unacknowledged: [],
+      acknowledged: 0,
+      reader: new FrameReader(),
+    };
+    this.links.set(peer, link);
+    const timer = setTimeout(
+      () => this.fail(peer, link, new Error(`no stream upgrade within ${this.timeoutMs} ms`)),
+      this.timeoutMs,
+    );
+    request.on('error', (error) => this.fail(peer, link, error));
+    request.on('response', (response) => {
+      response.resume();
+      this.fail(peer, link, new Error(`peer answered ${response.statusCode} to the stream upgrade`));
+    });
+    request.on('upgrade', (_response, socket: net.Socket, head: Buffer) => {
+      clearTimeout(timer);
+      if (this.links.get(peer) !== link) {
+        socket.destroy();
+        return;
+      }
+      this.open(peer, link, socket, head);
+    });
+    request.on('close', () => clearTimeout(timer));
+    request.end();
+  }
+
+  private open(peer: string, link: Link, socket: net.Socket, head: Buffer): void {
+    link.state = 'open';
+    link.socket = socket;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.readAcks(peer, link, chunk));
+    socket.on('drain', () => this.flushPeer(peer));
+    socket.on('error', (error) => this.fail(peer, link, error));
+    socket.on('close', () => this.fail(peer, link, new Error('stream closed')));
+    this.metrics.peerStreamsOpened.inc();
+    this.retryAt.delete(peer);
+    this.reachable.set(peer, true);
+    if (head.length > 0) this.readAcks(peer, link, head);
+    this.flushPeer(peer);
+  }
+
+  private readAcks(peer: string, link: Link, chunk: Buffer): void {
+    try {
+      for (const frame of link.reader.push(chunk)) {
+        if (frame.kind !== FrameKind.Ack) throw new FrameError(`unexpected frame kind ${frame.kind} from the receiver`);
+        const acknowledged = decodeAck(frame.payload);
+        link.unacknowledged.splice(0, (acknowledged - link.acknowledged) >>> 0);
+        link.acknowledged = acknowledged;
+      }
+    } catch (error) {
+      this.fail(peer, link, error as Error);
+      return;
+    }
+    this.reachable.set(peer, true);
+  }
+
+  /** A stream whose oldest frame went unacknowledged for `timeoutMs` is stuck (a stopped or cut-off peer). */
+  private failStalledLinks(): void {
+    const now = this.now();
+    for (const [peer, link] of this.links) {
+      const oldest = link.unacknowledged[0];
+      if (oldest && now - oldest.sentAt > this.timeoutMs)
+        this.fail(peer, link, new Error(`no acknowledgement within ${this.timeoutMs} ms`));
+    }
+  }
+
+  /** Closes a failed stream once: the groups with messages in flight or waiting are told they may be lost. */
+  private fail(peer: string, link: Link, error: Error): void {
+    if (this.links.get(peer) !== link) return;
+    this.links.delete(peer);
+    destroyLink(link);
+    if (this.isClosed) return;
+    if (this.reachable.get(peer) !== false) this.logger.warn('peer unreachable', { peer, error: error.message });
+    this.reachable.set(peer, false);
+    this.retryAt.set(peer, this.now() + RECONNECT_DELAY_MS);
+    const groups = new Set<string>();
+    for (const frame of link.unacknowledged) for (const group of frame.groups) groups.add(group);
+    for (const item of this.outboxes.get(peer) ?? []) groups.add(item.group);
+    this.outboxes.delete(peer);
+    if (groups.size > 0) this.onUnreachable(peer, groups);
+  }
+
+  /** No stream to the peer and none may be tried yet: what waits for it is reported lost, keeping memory bounded. */
+  private dropOutbox(peer: string): void {
+    const outbox = this.outboxes.get(peer) ?? [];
+    this.outboxes.delete(peer);
+    this.onUnreachable(peer, new Set(outbox.map((item) => item.group)));
+  }
+}
+
+/** Takes the next frame's messages off the front of `outbox`: at least one, then up to the payload bound. */
+function takeFrame(outbox: GroupMessage[]): GroupMessage[] {
+  let bytes = 0;
+  let count = 0;
+  while (count < outbox.length && (count === 0 || bytes < MAX_FRAME_PAYLOAD_BYTES)) {
+    const message = outbox[count].message;
+    if (message.type === 'append') for (const entry of message.entries) bytes += entry.data.length;
+    count++;
+  }
+  return outbox.splice(0, count);
+}
+
+function destroyLink(link: Link): void {
+  link.socket?.destroy();
+  link.request.destroy();
 }

@@ -222,4 +222,32 @@ describe('queue, one peer', () => {
       'after the tear',
     ]);
   }, 30_000);
+
+  it('loses nothing acknowledged when the segment files lose all that was never synced (power loss)', async () => {
+    const inboundSegments = () =>
+      fs.readdirSync(path.join(dataDir, 'metrics.inbound')).flatMap((partition) => {
+        const directory = path.join(dataDir, 'metrics.inbound', partition);
+        return fs
+          .readdirSync(directory)
+          .filter((name) => name.endsWith('.log'))
+          .map((name) => path.join(directory, name));
+      });
+    // After a restart the peer checkpoints its WAL: every segment synced, the older WAL files deleted.
+    await waitFor(() => fs.readdirSync(path.join(dataDir, '__wal')).length === 1 || undefined);
+    const syncedSizes = new Map(inboundSegments().map((file) => [file, fs.statSync(file).size]));
+    const records = Array.from({ length: 120 }, (_, index) => ({ key: `power-${index}`, value: { index } }));
+    const produced = await postJson(`${url}/v1/produce`, { records });
+    expect(produced.status).toBe(200);
+    await peer.kill9();
+    for (const file of inboundSegments()) fs.truncateSync(file, syncedSizes.get(file) ?? 0);
+    await start();
+    const results = produced.body.results as Array<{ partition: number; offset: number }>;
+    for (const partition of new Set(results.map((result) => result.partition))) {
+      const messages = await readPartition(url, partition);
+      results.forEach((result, index) => {
+        if (result.partition !== partition) return;
+        expect(messages.find((message) => message.offset === result.offset)?.value).toEqual(records[index].value);
+      });
+    }
+  }, 30_000);
 });
