@@ -1,7 +1,7 @@
 import type { Entry, Message } from '../raft/types';
 
 /**
- * One HTTP request body between two peers: every Raft group's messages from one flush.
+ * One batch frame of a Raft stream between two peers (stream-frames.ts): every Raft group's messages from one flush.
  *
  * body   := headerLength u32 LE | header (UTF-8 JSON) | blob*
  * header := {"from", "url", "messages": [{"group", "message"}]} where each entry's `data` is replaced by its length,
