@@ -6,7 +6,8 @@
  * second of the server process), bytes per point on disk after compaction, a 24 h raw query of one series, a 24 h 5 m
  * average over all series, and each process's peak RSS (VmHWM). Before that, MetricStream's own ingest paths: the
  * engine in process, and POST /write with a JSON array and with line protocol.
- * `npm run bench:storage [-- --full]`.
+ * `npm run bench:storage [-- --full] [--only metricstream|victoriametrics|influxdb] [--cpu-prof-dir <dir>]`: `--only`
+ * measures one system and skips the rest, `--cpu-prof-dir` profiles the storage process (`node --cpu-prof`).
  */
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -15,7 +16,14 @@ import path from 'node:path';
 import { seededRandom } from '../services/kit/clock';
 import { createLogger } from '../services/kit/logger';
 import { startInfluxDb, startVictoriaMetrics, type RunningPeer } from '../services/kit/testing/peers';
-import { freePort, startService, type ManagedProcess } from '../services/kit/testing/processes';
+import {
+  cliPath,
+  freePort,
+  httpReady,
+  spawnProcess,
+  startService,
+  type ManagedProcess,
+} from '../services/kit/testing/processes';
 import { defaultBlockLayout } from '../services/storage/block/builder';
 import { Engine } from '../services/storage/engine/engine';
 import { tagIndexCodec } from '../services/storage/engine/index-codec';
@@ -24,6 +32,17 @@ import { storageService } from '../services/storage/main';
 import type { Point } from '../services/storage/series/series';
 
 const isFull = process.argv.includes('--full');
+const onlyArgument = process.argv.indexOf('--only');
+/** Lower-case name of the one system to measure (`--only <name>`), or undefined for all of them. */
+const only = onlyArgument >= 0 ? process.argv[onlyArgument + 1]?.toLowerCase() : undefined;
+const isMeasured = (name: string) => only === undefined || only === name.toLowerCase();
+if (only !== undefined && !['metricstream', 'victoriametrics', 'influxdb'].includes(only)) {
+  console.error(`--only takes metricstream, victoriametrics or influxdb, not ${only}`);
+  process.exit(2);
+}
+const profileArgument = process.argv.indexOf('--cpu-prof-dir');
+/** `--cpu-prof-dir <dir>`: the storage process runs under `node --cpu-prof` and writes its profiles there. */
+const profileDirectory = profileArgument >= 0 ? process.argv[profileArgument + 1] : undefined;
 const SERIES = isFull ? 2000 : 1000;
 const DAYS = isFull ? 3 : 1;
 const INTERVAL_MS = 10_000;
@@ -359,8 +378,15 @@ async function metricStream(directory: string): Promise<{ contender: Contender; 
   const port = await freePort();
   const dataDir = path.join(directory, 'data');
   const args = ['--data-dir', dataDir, '--block-range', '2h', '--retention', '0', '--log-level', 'warn'];
-  let running = await startService('storage', port, args);
   const url = `http://127.0.0.1:${port}`;
+  let running = await (profileDirectory === undefined
+    ? startService('storage', port, args)
+    : spawnProcess(
+        'storage',
+        process.execPath,
+        ['--cpu-prof', '--cpu-prof-dir', profileDirectory, cliPath, 'storage', '--port', String(port), ...args],
+        { env: { LOG_LEVEL: 'warn' }, waitUntilReady: httpReady(`${url}/healthz`) },
+      ));
   const contender: Contender = {
     name: 'MetricStream',
     process: () => running,
@@ -537,13 +563,17 @@ async function benchPeers(): Promise<void> {
     `peer comparison: the same ${format(dataset.points)} points into each, one system at a time, ${format(SERIES * TIMESTAMPS_PER_BATCH)} points per request, 4 connections (MetricStream and InfluxDB: line protocol, ms precision; VictoriaMetrics: Prometheus text import)`,
   );
   const figures: Figures[] = [];
-  const storage = await metricStream(path.join(directory, 'metricstream'));
-  try {
-    figures.push(await measure(storage.contender, dataset));
-  } finally {
-    await storage.stop();
+  if (isMeasured('MetricStream')) {
+    const storage = await metricStream(path.join(directory, 'metricstream'));
+    try {
+      figures.push(await measure(storage.contender, dataset));
+    } finally {
+      await storage.stop();
+    }
   }
-  const victoria = await startVictoriaMetrics(path.join(directory, 'victoria-metrics'));
+  const victoria = isMeasured('VictoriaMetrics')
+    ? await startVictoriaMetrics(path.join(directory, 'victoria-metrics'))
+    : undefined;
   if (victoria) {
     try {
       figures.push(await measure(victoriaMetrics(victoria), dataset));
@@ -554,7 +584,7 @@ async function benchPeers(): Promise<void> {
   // influxd reads these overrides from its environment (spawnProcess passes ours on): snapshot and fully compact soon.
   process.env.INFLUXDB_DATA_CACHE_SNAPSHOT_WRITE_COLD_DURATION = '1s';
   process.env.INFLUXDB_DATA_COMPACT_FULL_WRITE_COLD_DURATION = '1s';
-  const influx = await startInfluxDb(path.join(directory, 'influxdb'), 'bench');
+  const influx = isMeasured('InfluxDB') ? await startInfluxDb(path.join(directory, 'influxdb'), 'bench') : undefined;
   if (influx) {
     try {
       figures.push(await measure(influxDb(influx), dataset));
@@ -562,7 +592,8 @@ async function benchPeers(): Promise<void> {
       await influx.stop();
     }
   }
-  printTable(figures);
+  if (figures.length > 0) printTable(figures);
+  else console.log('  (the system asked for did not start)');
   await fs.rm(directory, { recursive: true, force: true });
 }
 
@@ -571,8 +602,10 @@ async function main(): Promise<void> {
     `storage benchmark (${isFull ? 'full' : 'short'}), ${os.cpus().length} cores, node ${process.version}, ${new Date().toISOString()}`,
   );
   console.log(`dataset: ${format(SERIES)} series × ${DAYS * 24} h every 10 s`);
-  await benchEngine();
-  await benchHttp();
+  if (only === undefined) {
+    await benchEngine();
+    await benchHttp();
+  }
   await benchPeers();
 }
 

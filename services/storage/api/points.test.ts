@@ -1,5 +1,12 @@
 import fc from 'fast-check';
-import { PointError, parseJsonPoints, parseLineProtocol, type Precision } from './points';
+import {
+  PointError,
+  SeriesSections,
+  parseJsonPoints,
+  parseLineProtocol,
+  readPlainDecimal,
+  type Precision,
+} from './points';
 
 describe('parseJsonPoints', () => {
   it('accepts one point, an array and {"points": [...]}', () => {
@@ -104,9 +111,11 @@ describe('parseLineProtocol', () => {
   });
 
   /** Outcome of parsing: the points, or the error's index, line and reason. */
-  const outcome = (text: string, precision: Precision) => {
+  const outcome = (text: string, precision: Precision) => outcomeWith(new SeriesSections(), text, precision);
+  const sharedSections = new SeriesSections();
+  const outcomeWith = (sections: SeriesSections, text: string, precision: Precision) => {
     try {
-      return parseLineProtocol(text, precision, 7);
+      return parseLineProtocol(text, precision, 7, sections);
     } catch (error) {
       const { index, line, reason } = error as PointError;
       return { index, line, reason };
@@ -132,6 +141,21 @@ describe('parseLineProtocol', () => {
       '-2',
       '3i',
       '1.5e3',
+      '12.3',
+      '-0',
+      '-0.0',
+      '+.5',
+      '5.',
+      '.',
+      '-',
+      '007',
+      '123456789012345',
+      '1234567890123456',
+      '1696789234567',
+      '1696789234567000000',
+      'é',
+      '😀',
+      '\uD800',
       '',
       '\0',
     );
@@ -140,7 +164,10 @@ describe('parseLineProtocol', () => {
       fc.property(fc.array(piece, { maxLength: 30 }), precision, (pieces, unit) => {
         const text = pieces.join('');
         // A trailing comment with a quote sends the same lines through the general parser.
-        expect(outcome(text, unit)).toEqual(outcome(`${text}\n# "`, unit));
+        const general = outcome(`${text}\n# "`, unit);
+        expect(outcome(text, unit)).toEqual(general);
+        // So does a section cache shared with earlier bodies.
+        expect(outcomeWith(sharedSections, text, unit)).toEqual(general);
       }),
       { seed: 11, numRuns: 3000 },
     );
@@ -150,7 +177,7 @@ describe('parseLineProtocol', () => {
     const divisors: Record<Precision, bigint> = { ns: 1_000_000n, us: 1_000n, ms: 1n, s: 1n };
     fc.assert(
       fc.property(
-        fc.bigInt(-(10n ** 22n), 10n ** 22n),
+        fc.oneof(fc.bigInt(-(10n ** 22n), 10n ** 22n), fc.bigInt(-(10n ** 16n), 10n ** 16n)),
         fc.constantFrom<Precision>('ns', 'us', 'ms', 's'),
         (raw, unit) => {
           const expected = Number(unit === 's' ? raw * 1000n : raw / divisors[unit]);
@@ -161,6 +188,39 @@ describe('parseLineProtocol', () => {
         },
       ),
       { seed: 5, numRuns: 3000 },
+    );
+  });
+
+  it('reads plain decimals exactly as Number() does (property)', () => {
+    const digits = fc.stringMatching(/^[0-9]{0,17}$/);
+    const decimal = fc
+      .tuple(fc.constantFrom('', '-', '+'), digits, fc.constantFrom('', '.'), digits)
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(decimal, (text) => {
+        const value = readPlainDecimal(`x=${text} `, 2, text.length + 2);
+        if (value !== undefined) expect(Object.is(value, Number(text))).toBe(true);
+        // Undefined only leaves the text to the general reading: at most it gives up on long or odd numbers.
+        else expect(text.replace(/[-+.]/g, '').length === 0 || text.replace(/[-+.]/g, '').length > 15).toBe(true);
+      }),
+      { seed: 13, numRuns: 5000 },
+    );
+  });
+
+  it('shares one tags array per series across bodies, and reads series sections again after a change', () => {
+    const sections = new SeriesSections();
+    const first = parseLineProtocol('cpu,host=a v=1 1\ncpu,host=b v=2 1', 'ms', 0, sections);
+    const second = parseLineProtocol('cpu,host=a v=3 2\ncpu,host=c v=4 2\ncpu,host=b v=5 2', 'ms', 0, sections);
+    expect(second[0].tags).toBe(first[0].tags);
+    expect(second[2].tags).toBe(first[1].tags);
+    expect(second.map((point) => point.tags)).toEqual([[['host', 'a']], [['host', 'c']], [['host', 'b']]]);
+    expect(second.map((point) => point.fields[0][1])).toEqual([3, 4, 5]);
+    // Points with equal values may share their fields; 0 and -0 stay apart.
+    const signed = parseLineProtocol('m v=0 1\nm v=-0 2\nm v=-0.0 3\nm v=0.0 4\nm w=0 5', 'ms', 0, sections);
+    expect(signed.map((point) => Object.is(point.fields[0][1], -0))).toEqual([false, true, true, false, false]);
+    expect(signed[4].fields).toEqual([['w', 0]]);
+    expect(() => parseLineProtocol('cpu,host=a v=1 1\ncpu,host v=2 1', 'ms', 0, sections)).toThrow(
+      expect.objectContaining({ index: 1, line: 2 }),
     );
   });
 });

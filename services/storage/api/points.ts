@@ -109,8 +109,13 @@ export type Precision = 'ns' | 'us' | 'ms' | 's';
  * `#` comments and blank lines skipped. Field values are floats or integers (`12i`, `12u`); strings and booleans are
  * rejected because every field is a numeric series here. Timestamps are in `precision` (InfluxDB's default: ns).
  */
-export function parseLineProtocol(text: string, precision: Precision, now: number): Point[] {
-  if (!text.includes('\\') && !text.includes('"')) return parsePlainLines(text, precision, now);
+export function parseLineProtocol(
+  text: string,
+  precision: Precision,
+  now: number,
+  sections: SeriesSections = new SeriesSections(),
+): Point[] {
+  if (!text.includes('\\') && !text.includes('"')) return parsePlainLines(text, precision, now, sections);
   const points: Point[] = [];
   const lines = text.split('\n');
   for (let lineIndex = 0; lineIndex < lines.length; lineIndex++) {
@@ -123,52 +128,269 @@ export function parseLineProtocol(text: string, precision: Precision, now: numbe
 }
 
 interface SeriesSection {
+  /** The `measurement,tags` text this was parsed from. */
+  text: string;
   measurement: string;
   tags: [string, string][];
+  /** The section on the line after this one, last time this one was read: bodies repeat their series order. */
+  next: SeriesSection | undefined;
 }
 
 /**
- * The hot path for bodies without escapes or quotes (nearly all of them): plain `indexOf` scanning, and the series
- * section (`measurement,tags`) parsed once per distinct text in the batch, its tags array then shared by the points.
+ * A string with its own characters: a slice may be a view that keeps the whole request body alive, which a cache
+ * entry (and the head's series labels, made from its names) must not. Latin-1 text is copied as Latin-1 so the copy
+ * stays a one-byte string, which compares fast against the one-byte bodies; UTF-16 round-trips any other string.
+ */
+function copyString(text: string): string {
+  let encoding: 'latin1' | 'utf16le' = 'latin1';
+  for (let position = 0; position < text.length; position++) if (text.charCodeAt(position) > 0xff) encoding = 'utf16le';
+  return Buffer.from(text, encoding).toString(encoding);
+}
+
+/** Sections kept at most; past this the cache starts over, so a churn of series cannot grow it without bound. */
+const MAX_CACHED_SECTIONS = 65_536;
+
+/**
+ * Parsed series sections (`measurement,tags` text → measurement and validated, sorted tags), kept across bodies by
+ * the caller (one per service): a section is parsed once, and its tags array is shared by every point of the series,
+ * which the head looks series up by. Holds only what the text alone decides, so any body may use it.
+ */
+export class SeriesSections {
+  private readonly byText = new Map<string, SeriesSection>();
+
+  /** The section whose text is text[start, end), parsed (and kept) when new. */
+  get(text: string, start: number, end: number, index: number, lineNumber: number): SeriesSection {
+    const key = text.slice(start, end);
+    let section = this.byText.get(key);
+    if (section === undefined) {
+      const own = copyString(key);
+      const { measurement, tags } = parsePlainSeries(own, index, lineNumber);
+      section = { text: own, measurement, tags, next: undefined };
+      if (this.byText.size >= MAX_CACHED_SECTIONS) this.byText.clear();
+      this.byText.set(section.text, section);
+    }
+    return section;
+  }
+}
+
+/**
+ * The hot path for bodies without escapes or quotes (nearly all of them): lines read in place (`readPlainPoint`), and
+ * each series section (`measurement,tags`) parsed once (`SeriesSections`), its tags array then shared by the points.
  * Accepts and rejects exactly what the general parser does on such text.
  */
-function parsePlainLines(text: string, precision: Precision, now: number): Point[] {
+function parsePlainLines(text: string, precision: Precision, now: number, sections: SeriesSections): Point[] {
   const points: Point[] = [];
-  const sections = new Map<string, SeriesSection>();
+  const state: PlainState = { sections, previous: undefined, fieldName: '', fieldsByValue: new Map(), precision, now };
   let lineNumber = 0;
   for (let start = 0; start <= text.length;) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    const line = text.slice(start, end).trim();
-    start = end + 1;
     lineNumber++;
-    if (line === '' || line.charCodeAt(0) === 35 /* # */) continue;
-    const index = points.length;
-    const seriesEnd = line.indexOf(' ');
-    if (seriesEnd < 0) throw new PointError(index, 'expected "measurement[,tags] fields [timestamp]"', lineNumber);
-    let fieldStart = seriesEnd + 1;
-    while (line.charCodeAt(fieldStart) === 32) fieldStart++;
-    let fieldEnd = line.indexOf(' ', fieldStart);
-    if (fieldEnd < 0) fieldEnd = line.length;
-    let timestampStart = fieldEnd;
-    while (line.charCodeAt(timestampStart) === 32) timestampStart++;
-    if (line.indexOf(' ', timestampStart) >= 0)
-      throw new PointError(index, 'expected "measurement[,tags] fields [timestamp]"', lineNumber);
-    const seriesText = line.slice(0, seriesEnd);
-    let section = sections.get(seriesText);
-    if (section === undefined) {
-      section = parsePlainSeries(seriesText, index, lineNumber);
-      sections.set(seriesText, section);
-    }
-    const fields = parsePlainFields(line.slice(fieldStart, fieldEnd), index, lineNumber);
-    const timestamp =
-      timestampStart >= line.length ? now : parseTimestamp(line.slice(timestampStart), precision, index, lineNumber);
-    points.push({ measurement: section.measurement, tags: section.tags, fields, timestamp });
+    const lineStart = start;
+    start = end + 1;
+    if (lineStart === end) continue;
+    const point =
+      isPlainPrintable(text.charCodeAt(lineStart)) && isPlainPrintable(text.charCodeAt(end - 1))
+        ? (readPlainPoint(text, lineStart, end, points.length, lineNumber, state) ??
+          parsePlainLine(text.slice(lineStart, end), points.length, lineNumber, state))
+        : parsePlainLine(text.slice(lineStart, end).trim(), points.length, lineNumber, state);
+    if (point !== undefined) points.push(point);
   }
   return points;
 }
 
-function parsePlainSeries(text: string, index: number, lineNumber: number): SeriesSection {
+/** What the lines of one body share: the parsed series sections, the last field name (usually every line's). */
+interface PlainState {
+  sections: SeriesSections;
+  /** The previous line's section. */
+  previous: SeriesSection | undefined;
+  fieldName: string;
+  /**
+   * One fields array per value of `fieldName`, shared by the points with that value (gauges repeat a few hundred
+   * values): points are read-only once parsed. Zero is not kept, since a Map does not tell 0 from -0.
+   */
+  fieldsByValue: Map<number, [string, number][]>;
+  precision: Precision;
+  now: number;
+}
+
+/** Printable ASCII other than space: a line that starts and ends with one needs no trimming. */
+const isPlainPrintable = (code: number) => code > 32 && code < 127;
+
+/**
+ * One trimmed line, or undefined for a blank line or comment: the general plain-text reading, used for any line that
+ * `readPlainPoint` leaves to it.
+ */
+function parsePlainLine(line: string, index: number, lineNumber: number, state: PlainState): Point | undefined {
+  if (line === '' || line.charCodeAt(0) === 35 /* # */) return undefined;
+  const seriesEnd = line.indexOf(' ');
+  if (seriesEnd < 0) throw new PointError(index, 'expected "measurement[,tags] fields [timestamp]"', lineNumber);
+  let fieldStart = seriesEnd + 1;
+  while (line.charCodeAt(fieldStart) === 32) fieldStart++;
+  let fieldEnd = line.indexOf(' ', fieldStart);
+  if (fieldEnd < 0) fieldEnd = line.length;
+  let timestampStart = fieldEnd;
+  while (line.charCodeAt(timestampStart) === 32) timestampStart++;
+  if (line.indexOf(' ', timestampStart) >= 0)
+    throw new PointError(index, 'expected "measurement[,tags] fields [timestamp]"', lineNumber);
+  const section = seriesSection(state, line, 0, seriesEnd, index, lineNumber);
+  const fields = parsePlainFields(line.slice(fieldStart, fieldEnd), index, lineNumber);
+  const timestamp =
+    timestampStart >= line.length
+      ? state.now
+      : parseTimestamp(line.slice(timestampStart), state.precision, index, lineNumber);
+  return { measurement: section.measurement, tags: section.tags, fields, timestamp };
+}
+
+/**
+ * The section of text[start, end): first the one that followed the previous line's section last time (a comparison,
+ * no hashing), else a lookup.
+ */
+function seriesSection(
+  state: PlainState,
+  text: string,
+  start: number,
+  end: number,
+  index: number,
+  lineNumber: number,
+): SeriesSection {
+  const previous = state.previous;
+  const predicted = previous?.next;
+  let section: SeriesSection;
+  // A slice compared with === is cheaper than startsWith at an offset (V8 compares the flat characters at once).
+  if (predicted !== undefined && predicted.text.length === end - start && text.slice(start, end) === predicted.text)
+    section = predicted;
+  else {
+    section = state.sections.get(text, start, end, index, lineNumber);
+    if (previous !== undefined) previous.next = section;
+  }
+  state.previous = section;
+  return section;
+}
+
+const CODE_SPACE = 32;
+const CODE_COMMA = 44;
+const CODE_EQUALS = 61;
+const CODE_HASH = 35;
+
+/**
+ * The common line read in place, without slicing it up: `series field=number [timestamp]` with one field, a plain
+ * decimal and a timestamp of few enough digits to convert exactly. Undefined for anything else (comments, several
+ * fields, exponents, integer suffixes, errors), which `parsePlainLine` then reads.
+ */
+function readPlainPoint(
+  text: string,
+  start: number,
+  end: number,
+  index: number,
+  lineNumber: number,
+  state: PlainState,
+): Point | undefined {
+  if (text.charCodeAt(start) === CODE_HASH) return undefined;
+  const seriesEnd = text.indexOf(' ', start);
+  if (seriesEnd < 0 || seriesEnd >= end) return undefined;
+  let fieldStart = seriesEnd + 1;
+  while (text.charCodeAt(fieldStart) === CODE_SPACE) fieldStart++;
+  let equals = -1;
+  let fieldEnd = fieldStart;
+  for (; fieldEnd < end; fieldEnd++) {
+    const code = text.charCodeAt(fieldEnd);
+    if (code === CODE_SPACE) break;
+    if (code === CODE_COMMA || (code === CODE_EQUALS && equals >= 0)) return undefined;
+    if (code === CODE_EQUALS) equals = fieldEnd;
+  }
+  if (equals <= fieldStart) return undefined;
+  const value = readPlainDecimal(text, equals + 1, fieldEnd);
+  if (value === undefined) return undefined;
+  let timestampStart = fieldEnd;
+  while (text.charCodeAt(timestampStart) === CODE_SPACE && timestampStart < end) timestampStart++;
+  let timestamp = state.now;
+  if (timestampStart < end) {
+    const read = readPlainTimestamp(text, timestampStart, end, state.precision);
+    if (read === undefined) return undefined;
+    timestamp = read;
+  }
+  const section = seriesSection(state, text, start, seriesEnd, index, lineNumber);
+  const nameLength = equals - fieldStart;
+  let name = state.fieldName;
+  if (nameLength !== name.length || text.slice(fieldStart, equals) !== name) {
+    name = checkName('field name', text.slice(fieldStart, equals), index, lineNumber);
+    state.fieldName = name;
+    state.fieldsByValue.clear();
+  }
+  let fields = state.fieldsByValue.get(value);
+  if (fields === undefined) {
+    fields = [[name, value]];
+    if (value !== 0) state.fieldsByValue.set(value, fields);
+  }
+  return { measurement: section.measurement, tags: section.tags, fields, timestamp };
+}
+
+const CODE_ZERO = 48;
+const CODE_DOT = 46;
+const CODE_MINUS = 45;
+const CODE_PLUS = 43;
+/** Up to 15 decimal digits every integer is exact in a float64 (10^15 < 2^53). */
+const MAX_EXACT_DIGITS = 15;
+const EXACT_POWERS_OF_TEN = Float64Array.from({ length: MAX_EXACT_DIGITS + 1 }, (_, exponent) => 10 ** exponent);
+
+/**
+ * `[-+]digits[.digits]` or `[-+].digits` with at most 15 digits, as Number() reads it: the digits form an exact
+ * integer and a power of ten up to 10^15 is exact, so one division is correctly rounded (Clinger's fast path).
+ * Undefined for any other text.
+ */
+export function readPlainDecimal(text: string, start: number, end: number): number | undefined {
+  let position = start;
+  const sign = text.charCodeAt(position);
+  const isNegative = sign === CODE_MINUS;
+  if (isNegative || sign === CODE_PLUS) position++;
+  let mantissa = 0;
+  let digits = 0;
+  let fractionDigits = 0;
+  let isFraction = false;
+  for (; position < end; position++) {
+    const digit = text.charCodeAt(position) - CODE_ZERO;
+    if (digit >= 0 && digit <= 9) {
+      mantissa = mantissa * 10 + digit;
+      digits++;
+      if (isFraction) fractionDigits++;
+    } else if (digit === CODE_DOT - CODE_ZERO && !isFraction) {
+      isFraction = true;
+    } else {
+      return undefined;
+    }
+  }
+  if (digits === 0 || digits > MAX_EXACT_DIGITS) return undefined;
+  const magnitude = mantissa / EXACT_POWERS_OF_TEN[fractionDigits];
+  return isNegative ? -magnitude : magnitude;
+}
+
+/**
+ * `[-]digits` in `precision`, converted as parseTimestamp does when the kept digits are few enough to be exact:
+ * undefined otherwise (parseTimestamp then decides).
+ */
+function readPlainTimestamp(text: string, start: number, end: number, precision: Precision): number | undefined {
+  const isNegative = text.charCodeAt(start) === CODE_MINUS;
+  const first = isNegative ? start + 1 : start;
+  const digits = end - first;
+  const extra = EXTRA_DIGITS[precision];
+  const kept = digits - extra;
+  if (digits === 0 || kept > (precision === 's' ? MAX_EXACT_DIGITS - 3 : MAX_EXACT_DIGITS)) return undefined;
+  let magnitude = 0;
+  for (let position = first; position < end; position++) {
+    const digit = text.charCodeAt(position) - CODE_ZERO;
+    if (digit < 0 || digit > 9) return undefined;
+    if (position - first < kept) magnitude = magnitude * 10 + digit;
+  }
+  if (precision === 's') magnitude *= 1000;
+  return isNegative && magnitude !== 0 ? -magnitude : magnitude;
+}
+
+function parsePlainSeries(
+  text: string,
+  index: number,
+  lineNumber: number,
+): { measurement: string; tags: [string, string][] } {
   const parts = text.split(',');
   const measurement = checkName('measurement', parts[0], index, lineNumber);
   const tags: [string, string][] = [];

@@ -5,7 +5,7 @@ import type { Engine, SeriesSamples } from '../engine/engine';
 import { invalidMatcher, invalidPoint, invalidRequest, tooManyPoints, unsupportedMediaType } from '../errors';
 import { InvalidMatcherError } from '../index/tag-index';
 import { tagRecord } from '../series/series';
-import { PointError, parseJsonPoints, parseLineProtocol, type Precision } from './points';
+import { PointError, SeriesSections, parseJsonPoints, parseLineProtocol, type Precision } from './points';
 import { parseAggregateRequest, parseQueryRequest, parseTenant } from './requests';
 
 export interface RoutesOptions {
@@ -22,12 +22,14 @@ const POINTS_PER_PIECE = 4096;
 
 export function addRoutes(app: Express, options: RoutesOptions): void {
   const { engine, clock } = options;
+  // Line-protocol series sections parsed by earlier requests: most bodies repeat the same series.
+  const sections = new SeriesSections();
 
   app.post(
     '/write',
     route(async (req, res) => {
       const tenant = parseTenant(req.headers['x-metricstream-tenant']);
-      const points = readPoints(req, clock.now());
+      const points = readPoints(req, clock.now(), sections);
       const result = await engine.write(tenant, points);
       const body: Record<string, unknown> = { written: result.written };
       if (result.rejections.length > 0) {
@@ -94,7 +96,7 @@ function queryText(req: Request, name: string, isRequired: boolean): string {
   return value;
 }
 
-function readPoints(req: Request, now: number) {
+function readPoints(req: Request, now: number, sections: SeriesSections) {
   const contentType = req.headers['content-type'] ?? '';
   try {
     if (req.rawBody !== undefined) {
@@ -102,7 +104,7 @@ function readPoints(req: Request, now: number) {
       const precision = req.query.precision ?? 'ns';
       if (precision !== 'ns' && precision !== 'us' && precision !== 'ms' && precision !== 's')
         throw invalidRequest('precision must be one of ns, us, ms, s', { field: 'precision' });
-      return parseLineProtocol(req.rawBody.toString('utf8'), precision as Precision, now);
+      return parseLineProtocol(req.rawBody.toString('utf8'), precision as Precision, now, sections);
     }
     if (req.body === undefined) throw invalidRequest('the body is empty');
     return parseJsonPoints(req.body, now);

@@ -25,26 +25,31 @@ export class BitWriter {
 
   /** Writes the low `count` bits (0 ≤ count ≤ 32) of the unsigned `value`. */
   writeBits(value: number, count: number): void {
-    const offset = this.length & 7;
-    if (offset + count > 32) {
-      // Does not fit one 32-bit window from here: write the high part, then the low 16 bits.
-      this.writeBits(value >>> 16, count - 16);
-      this.writeBits(value & 0xffff, 16);
-      return;
-    }
     if (count === 0) return;
     this.reserve(count);
+    const offset = this.length & 7;
     const masked = count === 32 ? value >>> 0 : value & ((1 << count) - 1);
-    // Bits past `length` are still zero, so only the first byte needs OR.
-    const window = (masked << (32 - offset - count)) >>> 0;
     const buffer = this.buffer;
     const index = this.length >>> 3;
     const end = offset + count;
+    this.length += count;
+    // Bits past `length` are still zero, so only the first byte needs OR.
+    if (end > 32) {
+      // Five bytes: the high part fills the first four to their end, the last `spill` bits start the fifth.
+      const spill = end - 32;
+      const window = masked >>> spill;
+      buffer[index] |= window >>> 24;
+      buffer[index + 1] = (window >>> 16) & 0xff;
+      buffer[index + 2] = (window >>> 8) & 0xff;
+      buffer[index + 3] = window & 0xff;
+      buffer[index + 4] = (masked << (8 - spill)) & 0xff;
+      return;
+    }
+    const window = (masked << (32 - end)) >>> 0;
     buffer[index] |= window >>> 24;
     if (end > 8) buffer[index + 1] = (window >>> 16) & 0xff;
     if (end > 16) buffer[index + 2] = (window >>> 8) & 0xff;
     if (end > 24) buffer[index + 3] = window & 0xff;
-    this.length += count;
   }
 
   writeBit(bit: number): void {
@@ -102,14 +107,17 @@ export class BitReader {
     if (this.position + count > this.end) throw this.truncated();
     if (count === 0) return 0;
     const offset = this.position & 7;
-    if (offset + count > 32) {
-      const high = this.readBits(count - 16);
-      return high * 0x10000 + this.readBits(16);
-    }
-    // One 32-bit window, loading only the bytes the bits occupy (the end check above covers them).
     const bytes = this.bytes;
     const index = this.position >>> 3;
     const end = offset + count;
+    if (end > 32) {
+      // Five bytes: the last 32 − offset bits of the first four, then the first `spill` bits of the fifth.
+      const spill = end - 32;
+      const word = (bytes[index] << 24) | (bytes[index + 1] << 16) | (bytes[index + 2] << 8) | bytes[index + 3];
+      this.position += count;
+      return ((word << offset) >>> offset) * (1 << spill) + (bytes[index + 4] >>> (8 - spill));
+    }
+    // One 32-bit window, loading only the bytes the bits occupy (the end check above covers them).
     let window = bytes[index] << 24;
     if (end > 8) window |= bytes[index + 1] << 16;
     if (end > 16) window |= bytes[index + 2] << 8;

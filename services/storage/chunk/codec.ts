@@ -4,7 +4,7 @@ import { ChunkCorruptionError } from './errors';
 import { MAX_CHUNK_SAMPLES, Samples, allocateSamples, checkSamples } from './samples';
 import { readPacked, writePacked } from './packing';
 import { ByteReader, ByteWriter, varintSize } from './varint';
-import { XorAppender, decodeXor } from './xor';
+import { XorAppender, decodeXor, xorEncodedLength } from './xor';
 
 export { ChunkCorruptionError } from './errors';
 
@@ -33,18 +33,23 @@ const MAX_PACKED_RESIDUAL = 2 ** 52;
  */
 export function encodeChunk(samples: Samples): Uint8Array {
   checkSamples(samples);
-  const xor = encodeXorPayload(samples);
+  // XOR is sized without being written, and written only when it wins: on decimal gauges it rarely does.
+  let best: { encoding: ChunkEncoding; payload: Uint8Array | undefined; length: number } = {
+    encoding: ChunkEncoding.xor,
+    payload: undefined,
+    length: xorEncodedLength(samples),
+  };
   const decimals = toScaledDecimals(samples.values);
-  let best: { encoding: ChunkEncoding; payload: Uint8Array } = { encoding: ChunkEncoding.xor, payload: xor };
   if (decimals !== undefined) {
     const streams = toDecimalStreams(samples.timestamps, decimals);
     const packed = encodeDecimalPacked(streams);
-    if (packed !== undefined && packed.length < best.payload.length)
-      best = { encoding: ChunkEncoding.decimalPacked, payload: packed };
+    if (packed !== undefined && packed.length < best.length)
+      best = { encoding: ChunkEncoding.decimalPacked, payload: packed, length: packed.length };
     const deflated = encodeDecimalDeflate(streams);
-    if (deflated.length < best.payload.length) best = { encoding: ChunkEncoding.decimalDeflate, payload: deflated };
+    if (deflated.length < best.length)
+      best = { encoding: ChunkEncoding.decimalDeflate, payload: deflated, length: deflated.length };
   }
-  return withEncoding(best.encoding, best.payload);
+  return withEncoding(best.encoding, best.payload ?? encodeXorPayload(samples));
 }
 
 export function decodeChunk(bytes: Uint8Array): Samples {

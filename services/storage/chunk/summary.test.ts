@@ -26,6 +26,16 @@ const finiteSums = (samples: Samples) =>
   samples.values.every((value) => Number.isNaN(value) || Math.abs(value) < 1e100);
 
 describe('summaries', () => {
+  it('hold the very sketch DDSketch makes, for any values (property)', () => {
+    fc.assert(
+      fc.property(samplesOf(anyValue, 300), (samples) => {
+        const { sketch } = summarize(samples);
+        expect(sketch).toEqual(bruteForce(samples, 0, samples.timestamps.length).sketch);
+      }),
+      { seed: 21, numRuns: 300 },
+    );
+  });
+
   it('equal a brute-force computation over any index range', () => {
     fc.assert(
       fc.property(gaugeSamples, fc.nat(), fc.nat(), (samples, fromSeed, toSeed) => {

@@ -1,5 +1,6 @@
 import { DDSketch, SketchWire } from '../../kit/sketch';
 import { Samples } from './samples';
+import type { WindowSummary } from './aggregate';
 import { ByteReader, ByteWriter } from './varint';
 
 /**
@@ -46,16 +47,36 @@ export function sortedWire(sketch: DDSketch): SketchWire {
   return wire;
 }
 
-/** Summarises samples[from, to) (indexes). */
+/** kit/sketch.ts's DDSketch at SKETCH_ALPHA: its bin index of a magnitude, and what it counts as zero. */
+const LOG_GAMMA = Math.log((1 + SKETCH_ALPHA) / (1 - SKETCH_ALPHA));
+const MIN_INDEXABLE = 1e-9;
+
+/** Bin indexes of one summary's positive and negative samples, reused from call to call (grown when needed). */
+let positiveIndexes = new Int32Array(1024);
+let negativeIndexes = new Int32Array(1024);
+
+/**
+ * Summarises samples[from, to) (indexes). The sketch is DDSketch's with sorted bins, built without one: bin indexes
+ * are gathered (one logarithm per change of value), sorted and counted, which is what makes a block cut's chunk
+ * summaries and rollup rows cheap.
+ */
 export function summarize(samples: Samples, from = 0, to = samples.timestamps.length): Summary {
   const { timestamps, values } = samples;
   const summary = emptySummary();
-  const sketch = new DDSketch(SKETCH_ALPHA);
+  if (to - from > positiveIndexes.length) {
+    positiveIndexes = new Int32Array(to - from);
+    negativeIndexes = new Int32Array(to - from);
+  }
   let count = 0;
   let sum = 0;
   let sumsq = 0;
   let min = Infinity;
   let max = -Infinity;
+  let zero = 0;
+  let positives = 0;
+  let negatives = 0;
+  let lastMagnitude = NaN;
+  let lastIndex = 0;
   for (let index = from; index < to; index++) {
     const value = values[index];
     if (value !== value) continue;
@@ -73,15 +94,50 @@ export function summarize(samples: Samples, from = 0, to = samples.timestamps.le
     count++;
     sum += value;
     sumsq += value * value;
-    sketch.add(value);
+    const magnitude = Math.abs(value);
+    if (magnitude < MIN_INDEXABLE) {
+      zero++;
+      continue;
+    }
+    if (magnitude !== lastMagnitude) {
+      lastMagnitude = magnitude;
+      lastIndex = Math.ceil(Math.log(Math.min(magnitude, Number.MAX_VALUE)) / LOG_GAMMA);
+    }
+    if (value > 0) positiveIndexes[positives++] = lastIndex;
+    else negativeIndexes[negatives++] = lastIndex;
   }
   summary.count = count;
   summary.sum = sum;
   summary.sumsq = sumsq;
   summary.min = min;
   summary.max = max;
-  summary.sketch = sortedWire(sketch);
+  summary.sketch = {
+    alpha: SKETCH_ALPHA,
+    zero,
+    pos: countBins(positiveIndexes.subarray(0, positives)),
+    neg: countBins(negativeIndexes.subarray(0, negatives)),
+  };
   return summary;
+}
+
+/** [index, count] pairs in index order; sorts `indexes` in place. */
+function countBins(indexes: Int32Array): [number, number][] {
+  const bins: [number, number][] = [];
+  if (indexes.length === 0) return bins;
+  indexes.sort();
+  let current = indexes[0];
+  let run = 0;
+  for (let position = 0; position < indexes.length; position++) {
+    const index = indexes[position];
+    if (index !== current) {
+      bins.push([current, run]);
+      current = index;
+      run = 0;
+    }
+    run++;
+  }
+  bins.push([current, run]);
+  return bins;
 }
 
 /**
@@ -196,4 +252,29 @@ export function decodeSummary(bytes: Uint8Array): Summary {
   if (reader.remaining !== 0) throw reader.corruption(`${reader.remaining} bytes after the summary`);
   summary.sketch = { alpha, zero, pos: bins[0], neg: bins[1] };
   return summary;
+}
+
+/**
+ * Window summaries without sketches packed as rows of SUMMARY_ROW_FIELDS numbers: window start, count, sum, sumsq,
+ * min, max, first, firstTime, last, lastTime. 80 bytes a row and one object for all rows, so a head chunk can keep its
+ * per-window partials for as long as it lives.
+ */
+export const SUMMARY_ROW_FIELDS = 10;
+
+export function packSummaryRows(starts: ArrayLike<number>, summaries: readonly WindowSummary[]): Float64Array {
+  const rows = new Float64Array(summaries.length * SUMMARY_ROW_FIELDS);
+  summaries.forEach((summary, index) => {
+    const offset = index * SUMMARY_ROW_FIELDS;
+    rows[offset] = starts[index];
+    rows[offset + 1] = summary.count;
+    rows[offset + 2] = summary.sum;
+    rows[offset + 3] = summary.sumsq;
+    rows[offset + 4] = summary.min;
+    rows[offset + 5] = summary.max;
+    rows[offset + 6] = summary.first;
+    rows[offset + 7] = summary.firstTime;
+    rows[offset + 8] = summary.last;
+    rows[offset + 9] = summary.lastTime;
+  });
+  return rows;
 }

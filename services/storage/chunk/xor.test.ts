@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { ChunkCorruptionError } from './errors';
 import { Samples } from './samples';
-import { XorAppender, decodeXor } from './xor';
+import { XorAppender, decodeXor, xorEncodedLength } from './xor';
 import { arbitrarySamples, expectBitExact, expectOnlyCorruption } from './test/arbitraries';
 
 function encodeXor(samples: Samples, from = 0, to = samples.timestamps.length, appender = XorAppender.create()) {
@@ -74,5 +74,16 @@ describe('XOR chunks', () => {
       { numRuns: 300 },
     );
     expect(() => decodeXor(Uint8Array.of(0, 1, 2, 3))).toThrow(ChunkCorruptionError);
+  });
+});
+
+describe('xorEncodedLength', () => {
+  it('is the length of the chunk the appender writes (property)', () => {
+    fc.assert(
+      fc.property(arbitrarySamples(), (samples) => {
+        expect(xorEncodedLength(samples)).toBe(encodeXor(samples).bytes().length);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

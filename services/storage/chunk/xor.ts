@@ -91,6 +91,8 @@ export class XorAppender {
 
   /** A copy of the chunk as encoded so far. */
   bytes(): Uint8Array {
+    // The header's count is brought up to date here rather than on every append.
+    this.stream.setUint16(0, this.samples);
     return this.stream.bytes();
   }
 
@@ -121,15 +123,19 @@ export class XorAppender {
       this.writeValue(hi, lo);
     } else {
       const delta = timestamp - this.timestamp;
-      this.writeDeltaOfDelta(delta - this.delta);
+      const deltaOfDelta = delta - this.delta;
       this.delta = delta;
-      this.writeValue(hi, lo);
+      // A regular step is one 0 bit, written together with the value's first bits.
+      if (deltaOfDelta === 0) this.writeValue(hi, lo, 0, 1);
+      else {
+        this.writeDeltaOfDelta(deltaOfDelta);
+        this.writeValue(hi, lo);
+      }
     }
     this.timestamp = timestamp;
     this.valueHi = hi;
     this.valueLo = lo;
     this.samples++;
-    this.stream.setUint16(0, this.samples);
   }
 
   private writeDeltaOfDelta(deltaOfDelta: number): void {
@@ -152,35 +158,129 @@ export class XorAppender {
     stream.writeBits(deltaOfDelta - hi * TWO_POW_32, 32);
   }
 
-  private writeValue(hi: number, lo: number): void {
+  /** Writes the value's XOR against the previous one, after `prefixBits` bits of `prefix` (fewer, wider writes). */
+  private writeValue(hi: number, lo: number, prefix = 0, prefixBits = 0): void {
     const stream = this.stream;
     const xorHi = (hi ^ this.valueHi) >>> 0;
     const xorLo = (lo ^ this.valueLo) >>> 0;
     if (xorHi === 0 && xorLo === 0) {
-      stream.writeBit(0);
+      stream.writeBits(prefix * 2, prefixBits + 1);
       return;
     }
     // Five bits hold the leading count, so at most 31 of them are elided.
     const leading = Math.min(countLeadingZeros(xorHi, xorLo), 31);
     const trailing = countTrailingZeros(xorHi, xorLo);
     if (this.leading !== NO_WINDOW && leading >= this.leading && trailing >= this.trailing) {
-      stream.writeBits(0b10, 2);
-      writeSignificantBits(stream, xorHi, xorLo, this.trailing, 64 - this.leading - this.trailing);
+      const control = prefix * 4 + 0b10;
+      writeSignificantBits(
+        stream,
+        xorHi,
+        xorLo,
+        this.trailing,
+        64 - this.leading - this.trailing,
+        control,
+        prefixBits + 2,
+      );
       return;
     }
     const significant = 64 - leading - trailing;
-    stream.writeBits(0b11, 2);
-    stream.writeBits(leading, 5);
-    // 64 significant bits do not fit in six bits; 0 stands for 64 because a non-zero XOR has at least one.
-    stream.writeBits(significant & 63, 6);
-    writeSignificantBits(stream, xorHi, xorLo, trailing, significant);
+    // Control 11, five bits of leading zeros, six of significant bits: 64 does not fit, and 0 stands for it because
+    // a non-zero XOR has at least one.
+    const header = ((prefix * 4 + 0b11) * 32 + leading) * 64 + (significant & 63);
+    writeSignificantBits(stream, xorHi, xorLo, trailing, significant, header, prefixBits + 13);
     this.leading = leading;
     this.trailing = trailing;
   }
 }
 
-/** Writes bits [shift, shift + count) of the 64-bit hi:lo, most significant first. */
-function writeSignificantBits(stream: BitWriter, hi: number, lo: number, shift: number, count: number): void {
+/**
+ * The length in bytes of the XOR chunk the appender would make of these samples (checked ones: ascending safe
+ * integer timestamps), computed without writing it: the same decisions as `append`, only counting bits. Sealed
+ * chunks use it to encode XOR only when it is the smallest encoding.
+ */
+export function xorEncodedLength(samples: Samples): number {
+  const { timestamps, values } = samples;
+  const count = timestamps.length;
+  const floatBits = new FloatBits();
+  let bits = HEADER_BYTES * 8;
+  let previousTime = 0;
+  let previousDelta = 0;
+  let previousHi = 0;
+  let previousLo = 0;
+  let windowLeading = NO_WINDOW;
+  let windowTrailing = 0;
+  for (let index = 0; index < count; index++) {
+    const timestamp = timestamps[index];
+    floatBits.split(values[index]);
+    const hi = floatBits.hi;
+    const lo = floatBits.lo;
+    if (index === 0) {
+      bits += varintBitLength(timestamp) + 64;
+    } else {
+      const delta = timestamp - previousTime;
+      if (index === 1) bits += uvarintBitLength(delta);
+      else bits += deltaOfDeltaBitLength(delta - previousDelta);
+      previousDelta = delta;
+      const xorHi = (hi ^ previousHi) >>> 0;
+      const xorLo = (lo ^ previousLo) >>> 0;
+      if (xorHi === 0 && xorLo === 0) {
+        bits += 1;
+      } else {
+        const leading = Math.min(countLeadingZeros(xorHi, xorLo), 31);
+        const trailing = countTrailingZeros(xorHi, xorLo);
+        if (windowLeading !== NO_WINDOW && leading >= windowLeading && trailing >= windowTrailing) {
+          bits += 2 + 64 - windowLeading - windowTrailing;
+        } else {
+          bits += 2 + 5 + 6 + 64 - leading - trailing;
+          windowLeading = leading;
+          windowTrailing = trailing;
+        }
+      }
+    }
+    previousTime = timestamp;
+    previousHi = hi;
+    previousLo = lo;
+  }
+  return Math.ceil(bits / 8);
+}
+
+function deltaOfDeltaBitLength(deltaOfDelta: number): number {
+  if (deltaOfDelta === 0) return 1;
+  for (const bucket of BUCKETS) {
+    const limit = 1 << (bucket.bits - 1);
+    if (deltaOfDelta > -limit && deltaOfDelta <= limit) return bucket.prefixBits + bucket.bits;
+  }
+  return 4 + 64;
+}
+
+function uvarintBitLength(value: number): number {
+  let bytes = 1;
+  for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 0x80)) bytes++;
+  return bytes * 8;
+}
+
+function varintBitLength(value: number): number {
+  const magnitude = value < 0 ? -value - 1 : value;
+  const rest = Math.floor(magnitude / 0x40);
+  return rest === 0 ? 8 : 8 + uvarintBitLength(rest);
+}
+
+/** 2^k for k ≤ 32, exact. */
+const POWERS_OF_TWO = Float64Array.from({ length: 33 }, (_, exponent) => 2 ** exponent);
+
+/**
+ * Writes `headBits` (≤ 15) bits of `head`, then bits [shift, shift + count) of the 64-bit hi:lo, most significant
+ * first; the head shares a write with the first part when both fit 32 bits.
+ */
+function writeSignificantBits(
+  stream: BitWriter,
+  hi: number,
+  lo: number,
+  shift: number,
+  count: number,
+  head: number,
+  headBits: number,
+): void {
   let shiftedHi: number;
   let shiftedLo: number;
   if (shift >= 32) {
@@ -194,9 +294,17 @@ function writeSignificantBits(stream: BitWriter, hi: number, lo: number, shift: 
     shiftedLo = lo;
   }
   if (count > 32) {
-    stream.writeBits(shiftedHi, count - 32);
+    const highCount = count - 32;
+    if (headBits + highCount <= 32) stream.writeBits(head * POWERS_OF_TWO[highCount] + shiftedHi, headBits + highCount);
+    else {
+      stream.writeBits(head, headBits);
+      stream.writeBits(shiftedHi, highCount);
+    }
     stream.writeBits(shiftedLo, 32);
+  } else if (headBits + count <= 32) {
+    stream.writeBits(head * POWERS_OF_TWO[count] + shiftedLo, headBits + count);
   } else {
+    stream.writeBits(head, headBits);
     stream.writeBits(shiftedLo, count);
   }
 }

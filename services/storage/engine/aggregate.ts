@@ -1,6 +1,7 @@
 import type { Samples } from '../chunk/samples';
 import { windowStart } from '../chunk/rollup';
-import { SKETCH_ALPHA, type Summary } from '../chunk/summary';
+import type { WindowSummary } from '../chunk/aggregate';
+import { SKETCH_ALPHA, SUMMARY_ROW_FIELDS } from '../chunk/summary';
 import { DDSketch, type SketchWire } from '../../kit/sketch';
 import type { RollupColumnName, SomeRollupColumns } from '../block/rollup-format';
 import type { SeriesLabels } from '../series/series';
@@ -29,115 +30,175 @@ export interface AggregateGroup {
   windows: WindowAggregate[];
 }
 
-/** A mutable running summary; merging a chunk's or rollup row's summary costs its sketch bins, not its samples. */
-class Accumulator {
-  count = 0;
-  sum = 0;
-  sumsq = 0;
-  min = Infinity;
-  max = -Infinity;
-  first = NaN;
-  firstTime = Infinity;
-  last = NaN;
-  lastTime = -Infinity;
-  readonly sketch: DDSketch | undefined;
+/** Windows per page: few, so a group touching a handful of windows of a long range holds little. */
+const PAGE_SLOTS = 32;
 
-  constructor(hasSketch: boolean) {
-    this.sketch = hasSketch ? new DDSketch(SKETCH_ALPHA) : undefined;
+/**
+ * Running partials of PAGE_SLOTS consecutive windows, column by column: a window costs a slot in a few typed arrays
+ * instead of an object with a boxed number per field, which is what grouped answers over many windows spent their time
+ * collecting as garbage. Only the columns the request's partials need exist (rollupColumnsFor).
+ */
+class WindowPage {
+  readonly counts = new Float64Array(PAGE_SLOTS);
+  readonly sums: Float64Array | undefined;
+  readonly sumsqs: Float64Array | undefined;
+  readonly mins: Float64Array | undefined;
+  readonly maxs: Float64Array | undefined;
+  readonly firsts: Float64Array | undefined;
+  readonly firstTimes: Float64Array | undefined;
+  readonly lasts: Float64Array | undefined;
+  readonly lastTimes: Float64Array | undefined;
+  /** A sketch per window once it has data, when the request wants sketches. */
+  readonly sketches: (DDSketch | undefined)[] | undefined;
+
+  constructor(columns: ReadonlySet<RollupColumnName>, hasSketch: boolean) {
+    const column = (name: RollupColumnName, initial: number) =>
+      columns.has(name) ? new Float64Array(PAGE_SLOTS).fill(initial) : undefined;
+    this.sums = column('sums', 0);
+    this.sumsqs = column('sumsqs', 0);
+    this.mins = column('mins', Infinity);
+    this.maxs = column('maxs', -Infinity);
+    this.firsts = column('firsts', NaN);
+    this.firstTimes = column('firstTimes', Infinity);
+    this.lasts = column('lasts', NaN);
+    this.lastTimes = column('lastTimes', -Infinity);
+    this.sketches = hasSketch ? new Array<DDSketch | undefined>(PAGE_SLOTS).fill(undefined) : undefined;
   }
 
-  addSample(timestamp: number, value: number): void {
+  sketchAt(index: number): DDSketch {
+    const sketches = this.sketches!;
+    let sketch = sketches[index];
+    if (sketch === undefined) {
+      sketch = new DDSketch(SKETCH_ALPHA);
+      sketches[index] = sketch;
+    }
+    return sketch;
+  }
+
+  addSample(index: number, timestamp: number, value: number): void {
     if (value !== value) return;
-    this.count++;
-    this.sum += value;
-    this.sumsq += value * value;
-    if (value < this.min) this.min = value;
-    if (value > this.max) this.max = value;
-    if (timestamp < this.firstTime) {
-      this.firstTime = timestamp;
-      this.first = value;
+    this.counts[index]++;
+    if (this.sums !== undefined) this.sums[index] += value;
+    if (this.sumsqs !== undefined) this.sumsqs[index] += value * value;
+    if (this.mins !== undefined && value < this.mins[index]) this.mins[index] = value;
+    if (this.maxs !== undefined && value > this.maxs[index]) this.maxs[index] = value;
+    if (this.firsts !== undefined && timestamp < this.firstTimes![index]) {
+      this.firstTimes![index] = timestamp;
+      this.firsts[index] = value;
     }
-    if (timestamp >= this.lastTime) {
-      this.lastTime = timestamp;
-      this.last = value;
+    if (this.lasts !== undefined && timestamp >= this.lastTimes![index]) {
+      this.lastTimes![index] = timestamp;
+      this.lasts[index] = value;
     }
-    this.sketch?.add(value);
+    if (this.sketches !== undefined) this.sketchAt(index).add(value);
   }
 
-  /** Adds a row from the columns at hand: those the request's partials need (rollupColumnsFor). */
-  addRow(columns: SomeRollupColumns, row: number, sketch: SketchWire | undefined): void {
-    const count = columns.counts[row];
-    if (count === 0) return;
-    this.count += count;
-    const { sums, sumsqs, mins, maxs, firsts, firstTimes, lasts, lastTimes } = columns;
-    if (sums !== undefined) this.sum += sums[row];
-    if (sumsqs !== undefined) this.sumsq += sumsqs[row];
-    if (mins !== undefined && mins[row] < this.min) this.min = mins[row];
-    if (maxs !== undefined && maxs[row] > this.max) this.max = maxs[row];
-    if (firsts !== undefined && firstTimes !== undefined && firstTimes[row] < this.firstTime) {
-      this.firstTime = firstTimes[row];
-      this.first = firsts[row];
-    }
-    if (lasts !== undefined && lastTimes !== undefined && lastTimes[row] >= this.lastTime) {
-      this.lastTime = lastTimes[row];
-      this.last = lasts[row];
-    }
-    if (sketch !== undefined) this.sketch?.merge(sketch);
-  }
-
-  addSummary(summary: Summary): void {
+  /** Adds a summary (all fields present) of samples in this window. */
+  addSummary(index: number, summary: WindowSummary): void {
     if (summary.count === 0) return;
-    this.count += summary.count;
-    this.sum += summary.sum;
-    this.sumsq += summary.sumsq;
-    if (summary.min < this.min) this.min = summary.min;
-    if (summary.max > this.max) this.max = summary.max;
-    if (summary.firstTime < this.firstTime) {
-      this.firstTime = summary.firstTime;
-      this.first = summary.first;
+    this.addScalars(
+      index,
+      summary.count,
+      summary.sum,
+      summary.sumsq,
+      summary.min,
+      summary.max,
+      summary.first,
+      summary.firstTime,
+      summary.last,
+      summary.lastTime,
+    );
+    if (summary.sketch !== undefined && this.sketches !== undefined) this.sketchAt(index).merge(summary.sketch);
+  }
+
+  /** Adds a packed summary row (packSummaryRows) starting at `offset`. */
+  addPackedRow(index: number, rows: Float64Array, offset: number): void {
+    const count = rows[offset + 1];
+    if (count === 0) return;
+    this.addScalars(
+      index,
+      count,
+      rows[offset + 2],
+      rows[offset + 3],
+      rows[offset + 4],
+      rows[offset + 5],
+      rows[offset + 6],
+      rows[offset + 7],
+      rows[offset + 8],
+      rows[offset + 9],
+    );
+  }
+
+  private addScalars(
+    index: number,
+    count: number,
+    sum: number,
+    sumsq: number,
+    min: number,
+    max: number,
+    first: number,
+    firstTime: number,
+    last: number,
+    lastTime: number,
+  ): void {
+    this.counts[index] += count;
+    if (this.sums !== undefined) this.sums[index] += sum;
+    if (this.sumsqs !== undefined) this.sumsqs[index] += sumsq;
+    if (this.mins !== undefined && min < this.mins[index]) this.mins[index] = min;
+    if (this.maxs !== undefined && max > this.maxs[index]) this.maxs[index] = max;
+    if (this.firsts !== undefined && firstTime < this.firstTimes![index]) {
+      this.firstTimes![index] = firstTime;
+      this.firsts[index] = first;
     }
-    if (summary.lastTime >= this.lastTime) {
-      this.lastTime = summary.lastTime;
-      this.last = summary.last;
+    if (this.lasts !== undefined && lastTime >= this.lastTimes![index]) {
+      this.lastTimes![index] = lastTime;
+      this.lasts[index] = last;
     }
-    this.sketch?.merge(summary.sketch);
   }
 
   /** The window as answered: every scalar partial, or only `partials` (first and last bring their times). */
-  toWindow(start: number, partials: readonly ScalarPartial[] | undefined): WindowAggregate {
+  toWindow(index: number, start: number, partials: readonly ScalarPartial[] | undefined): WindowAggregate {
     if (partials === undefined) {
       const window: WindowAggregate = {
         start,
-        count: this.count,
-        sum: this.sum,
-        sumsq: this.sumsq,
-        min: this.min,
-        max: this.max,
-        first: this.first,
-        first_time: this.firstTime,
-        last: this.last,
-        last_time: this.lastTime,
+        count: this.counts[index],
+        sum: this.sums![index],
+        sumsq: this.sumsqs![index],
+        min: this.mins![index],
+        max: this.maxs![index],
+        first: this.firsts![index],
+        first_time: this.firstTimes![index],
+        last: this.lasts![index],
+        last_time: this.lastTimes![index],
       };
-      if (this.sketch) window.sketch = this.sketch.toWire();
+      if (this.sketches !== undefined) window.sketch = this.sketchAt(index).toWire();
       return window;
     }
     const window: WindowAggregate = { start };
     for (const partial of partials) {
       switch (partial) {
         case 'count':
+          window.count = this.counts[index];
+          break;
         case 'sum':
+          window.sum = this.sums![index];
+          break;
         case 'sumsq':
+          window.sumsq = this.sumsqs![index];
+          break;
         case 'min':
+          window.min = this.mins![index];
+          break;
         case 'max':
-          window[partial] = this[partial];
+          window.max = this.maxs![index];
           break;
         case 'first':
-          window.first = this.first;
-          window.first_time = this.firstTime;
+          window.first = this.firsts![index];
+          window.first_time = this.firstTimes![index];
           break;
         case 'last':
-          window.last = this.last;
-          window.last_time = this.lastTime;
+          window.last = this.lasts![index];
+          window.last_time = this.lastTimes![index];
           break;
         default: {
           const exhaustive: never = partial;
@@ -145,7 +206,7 @@ class Accumulator {
         }
       }
     }
-    if (this.sketch) window.sketch = this.sketch.toWire();
+    if (this.sketches !== undefined) window.sketch = this.sketchAt(index).toWire();
     return window;
   }
 }
@@ -185,100 +246,206 @@ export interface AggregateStats {
 }
 
 /**
+ * The windows of one group in pages of PAGE_SLOTS, by page number: slot s is the window starting at the collector's
+ * first window start plus s × windowMs (one slot when windowMs is 0), on page ⌊s / PAGE_SLOTS⌋. Slots, not a map keyed
+ * by start time: a float key costs a hash per row, a slot an index, and the page is looked up once per PAGE_SLOTS
+ * windows of a run. Memory follows the pages used, not the range.
+ */
+export class GroupWindows {
+  readonly pages = new Map<number, WindowPage>();
+
+  constructor(readonly tags: Record<string, string>) {}
+}
+
+/**
  * Collects partial aggregates by group and window. Pure: the engine feeds it samples, chunk summaries and rollup rows
  * (each already known to lie inside one window and inside [start, end)).
  */
 export class AggregateCollector {
-  private readonly groups = new Map<string, { tags: Record<string, string>; windows: Map<number, Accumulator> }>();
+  private readonly groups = new Map<string, GroupWindows>();
+  /** Start of the window holding spec.start: slot 0. */
+  private readonly firstWindowStart: number;
+  private readonly isGroupingAll: boolean;
+  private readonly columns: ReadonlySet<RollupColumnName>;
   readonly stats: AggregateStats = { rollupRows: 0, chunkSummaries: 0, decodedSamples: 0 };
 
-  constructor(readonly spec: AggregateSpec) {}
+  constructor(readonly spec: AggregateSpec) {
+    this.firstWindowStart = spec.windowMs > 0 ? windowStart(spec.start, spec.windowMs, spec.offsetMs) : spec.start;
+    this.isGroupingAll = spec.groupBy.includes('*');
+    this.columns = rollupColumnsFor(spec.partials);
+  }
 
-  windowOf(timestamp: number): number {
-    return this.spec.windowMs > 0 ? windowStart(timestamp, this.spec.windowMs, this.spec.offsetMs) : this.spec.start;
+  /**
+   * The slot of the window holding `timestamp` (≥ spec.start). Exact for ranges under 2^53 ms (285,000 years): the
+   * difference and the quotient of such integers are rounded correctly, and a quotient that is not an integer lies at
+   * least 1/windowMs from one.
+   */
+  slotOf(timestamp: number): number {
+    return this.spec.windowMs > 0 ? Math.floor((timestamp - this.firstWindowStart) / this.spec.windowMs) : 0;
   }
 
   /** The windows of one series' group; look it up once per series. */
-  groupOf(labels: SeriesLabels): Map<number, Accumulator> {
+  groupOf(labels: SeriesLabels): GroupWindows {
+    const { groupBy } = this.spec;
     const tags: Record<string, string> = {};
-    const isAll = this.spec.groupBy.includes('*');
-    for (const [key, value] of labels.tags) if (isAll || this.spec.groupBy.includes(key)) tags[key] = value;
-    const key = JSON.stringify(tags);
+    let key = '';
+    if (groupBy.length > 0) {
+      for (const [name, value] of labels.tags) if (this.isGroupingAll || groupBy.includes(name)) tags[name] = value;
+      key = JSON.stringify(tags);
+    }
     let group = this.groups.get(key);
     if (group === undefined) {
-      group = { tags, windows: new Map() };
+      group = new GroupWindows(tags);
       this.groups.set(key, group);
     }
-    return group.windows;
+    return group;
   }
 
-  private accumulator(windows: Map<number, Accumulator>, start: number): Accumulator {
-    let accumulator = windows.get(start);
-    if (accumulator === undefined) {
-      accumulator = new Accumulator(this.spec.hasSketch);
-      windows.set(start, accumulator);
+  /** The page holding `slot`. */
+  private page(windows: GroupWindows, slot: number): WindowPage {
+    const number = Math.floor(slot / PAGE_SLOTS);
+    let page = windows.pages.get(number);
+    if (page === undefined) {
+      page = new WindowPage(this.columns, this.spec.hasSketch);
+      windows.pages.set(number, page);
     }
-    return accumulator;
+    return page;
   }
 
   /** Adds the samples in [start, end). */
-  addSamples(windows: Map<number, Accumulator>, samples: Samples): void {
+  addSamples(windows: GroupWindows, samples: Samples): void {
     const { timestamps, values } = samples;
-    let currentStart = NaN;
-    let currentEnd = -Infinity;
-    let accumulator: Accumulator | undefined;
-    for (let index = 0; index < timestamps.length; index++) {
-      const timestamp = timestamps[index];
-      if (timestamp < this.spec.start || timestamp >= this.spec.end) continue;
-      if (accumulator === undefined || timestamp >= currentEnd || timestamp < currentStart) {
-        currentStart = this.windowOf(timestamp);
-        currentEnd = this.spec.windowMs > 0 ? currentStart + this.spec.windowMs : Infinity;
-        accumulator = this.accumulator(windows, currentStart);
+    const { start, end, windowMs } = this.spec;
+    let slotStart = Infinity;
+    let slotEnd = -Infinity;
+    let pageFirstSlot = 0;
+    let page: WindowPage | undefined;
+    let index = 0;
+    let added = 0;
+    for (let sample = 0; sample < timestamps.length; sample++) {
+      const timestamp = timestamps[sample];
+      if (timestamp < start || timestamp >= end) continue;
+      if (page === undefined || timestamp >= slotEnd || timestamp < slotStart) {
+        const slot = this.slotOf(timestamp);
+        index = slot - pageFirstSlot;
+        if (page === undefined || index < 0 || index >= PAGE_SLOTS) {
+          page = this.page(windows, slot);
+          index = slot % PAGE_SLOTS;
+          pageFirstSlot = slot - index;
+        }
+        slotStart = windowMs > 0 ? this.firstWindowStart + slot * windowMs : -Infinity;
+        slotEnd = windowMs > 0 ? slotStart + windowMs : Infinity;
       }
-      accumulator.addSample(timestamp, values[index]);
-      this.stats.decodedSamples++;
+      page.addSample(index, timestamp, values[sample]);
+      added++;
     }
+    this.stats.decodedSamples += added;
   }
 
-  addChunkSummary(windows: Map<number, Accumulator>, windowStartTime: number, summary: Summary): void {
-    this.accumulator(windows, windowStartTime).addSummary(summary);
+  /** Adds the summary of samples that all lie in the window of `slot`. */
+  addSummary(windows: GroupWindows, slot: number, summary: WindowSummary): void {
+    this.page(windows, slot).addSummary(slot % PAGE_SLOTS, summary);
     this.stats.chunkSummaries++;
   }
 
-  /** Adds rollup rows [first, last); `sketches` (one per row) only when the request wants sketches. */
+  /**
+   * Adds rollup rows [first, last) (ascending starts), from columns holding at least those the request's partials
+   * need (rollupColumnsFor); `sketches` (one per row) only when the request wants them. The hottest loop of a
+   * long-range aggregation (a row per series and window), so it reads the columns itself.
+   */
   addRollupRows(
-    windows: Map<number, Accumulator>,
+    windows: GroupWindows,
     columns: SomeRollupColumns,
     first: number,
     last: number,
     sketches: readonly SketchWire[] | undefined,
   ): void {
-    let currentStart = NaN;
-    let currentEnd = -Infinity;
-    let accumulator: Accumulator | undefined;
+    const { windowMs } = this.spec;
+    const { starts, counts, sums, sumsqs, mins, maxs, firsts, firstTimes, lasts, lastTimes } = columns;
+    let slotEnd = -Infinity;
+    let pageFirstSlot = 0;
+    let page: WindowPage | undefined;
+    let index = 0;
     for (let row = first; row < last; row++) {
-      const start = columns.starts[row];
-      if (accumulator === undefined || start >= currentEnd || start < currentStart) {
-        currentStart = this.windowOf(start);
-        currentEnd = this.spec.windowMs > 0 ? currentStart + this.spec.windowMs : Infinity;
-        accumulator = this.accumulator(windows, currentStart);
+      const count = counts[row];
+      if (count === 0) continue;
+      const start = starts[row];
+      if (page === undefined || start >= slotEnd) {
+        const slot = this.slotOf(start);
+        index = slot - pageFirstSlot;
+        if (page === undefined || index >= PAGE_SLOTS) {
+          page = this.page(windows, slot);
+          index = slot % PAGE_SLOTS;
+          pageFirstSlot = slot - index;
+        }
+        slotEnd = windowMs > 0 ? this.firstWindowStart + (slot + 1) * windowMs : Infinity;
       }
-      accumulator.addRow(columns, row, sketches?.[row]);
+      page.counts[index] += count;
+      if (page.sums !== undefined) page.sums[index] += sums![row];
+      if (page.sumsqs !== undefined) page.sumsqs[index] += sumsqs![row];
+      if (page.mins !== undefined && mins![row] < page.mins[index]) page.mins[index] = mins![row];
+      if (page.maxs !== undefined && maxs![row] > page.maxs[index]) page.maxs[index] = maxs![row];
+      if (page.firsts !== undefined && firstTimes![row] < page.firstTimes![index]) {
+        page.firstTimes![index] = firstTimes![row];
+        page.firsts[index] = firsts![row];
+      }
+      if (page.lasts !== undefined && lastTimes![row] >= page.lastTimes![index]) {
+        page.lastTimes![index] = lastTimes![row];
+        page.lasts[index] = lasts![row];
+      }
+      if (sketches !== undefined && page.sketches !== undefined) page.sketchAt(index).merge(sketches[row]);
     }
     this.stats.rollupRows += last - first;
   }
 
+  /** Adds packed summary rows (packSummaryRows, ascending starts), each inside one window; they carry no sketches. */
+  addPackedRows(windows: GroupWindows, rows: Float64Array): void {
+    const { windowMs } = this.spec;
+    let slotEnd = -Infinity;
+    let pageFirstSlot = 0;
+    let page: WindowPage | undefined;
+    let index = 0;
+    for (let offset = 0; offset < rows.length; offset += SUMMARY_ROW_FIELDS) {
+      const start = rows[offset];
+      if (page === undefined || start >= slotEnd) {
+        const slot = this.slotOf(start);
+        index = slot - pageFirstSlot;
+        if (page === undefined || index >= PAGE_SLOTS) {
+          page = this.page(windows, slot);
+          index = slot % PAGE_SLOTS;
+          pageFirstSlot = slot - index;
+        }
+        slotEnd = windowMs > 0 ? this.firstWindowStart + (slot + 1) * windowMs : Infinity;
+      }
+      page.addPackedRow(index, rows, offset);
+    }
+    this.stats.rollupRows += rows.length / SUMMARY_ROW_FIELDS;
+  }
+
   result(): AggregateGroup[] {
     const groups: AggregateGroup[] = [];
+    const { windowMs, partials } = this.spec;
     const keys = [...this.groups.keys()].sort();
     for (const key of keys) {
       const group = this.groups.get(key)!;
-      const windows = [...group.windows]
-        .filter(([, accumulator]) => accumulator.count > 0)
-        .sort((a, b) => a[0] - b[0])
-        .map(([start, accumulator]) => accumulator.toWindow(start, this.spec.partials));
+      const numbers = [...group.pages.keys()];
+      if (!isAscending(numbers)) numbers.sort((a, b) => a - b);
+      const windows: WindowAggregate[] = [];
+      for (const number of numbers) {
+        const page = group.pages.get(number)!;
+        for (let index = 0; index < PAGE_SLOTS; index++) {
+          if (page.counts[index] === 0) continue;
+          const slot = number * PAGE_SLOTS + index;
+          windows.push(page.toWindow(index, this.firstWindowStart + slot * windowMs, partials));
+        }
+      }
       if (windows.length > 0) groups.push({ tags: group.tags, windows });
     }
     return groups;
   }
+}
+
+function isAscending(list: readonly number[]): boolean {
+  for (let index = 1; index < list.length; index++) if (list[index] < list[index - 1]) return false;
+  return true;
 }

@@ -14,6 +14,7 @@ import { acquireAll, compactBlocks } from '../compact/compactor';
 import { expiredBlocks, planCompaction, supersededBlocks } from '../compact/planner';
 import { sizeOfTree, syncDirectory } from '../fileutil/fileutil';
 import { Head, type Rejection, type SeriesIndex } from '../head/head';
+import type { SealedChunk } from '../head/sealed-chunk';
 import { lowerBound, mergeRuns, sliceRange } from '../head/samples-merge';
 import { RecordType, decodeRecord, encodeRecord, type WalRecord } from '../record/record';
 import { seriesKey, splitIndexName, type Matcher, type Point, type SeriesLabels } from '../series/series';
@@ -21,6 +22,7 @@ import { Wal } from '../wal/wal';
 import {
   AggregateCollector,
   rollupColumnsFor,
+  type GroupWindows,
   type AggregateGroup,
   type AggregateSpec,
   type AggregateStats,
@@ -471,8 +473,15 @@ export class Engine {
       for (const block of blocks)
         for (const series of block.select(tenant, selection.measurement, selection.field, selection.matchers))
           aggregateBlockSeries(collector, block, series, columns);
-      for (const series of this.head.select(tenant, selection.measurement, selection.field, selection.matchers))
-        collector.addSamples(collector.groupOf(series.labels), series.samples(spec.start, spec.end - 1));
+      const headTier = usableTier(
+        this.options.layout.rollupWindowsMs.map((windowMs) => ({ windowMs })),
+        spec,
+      );
+      for (const series of this.head.select(tenant, selection.measurement, selection.field, selection.matchers)) {
+        const windows = collector.groupOf(series.labels);
+        const useChunk = (chunk: SealedChunk) => addHeadChunk(collector, windows, chunk, headTier);
+        collector.addSamples(windows, series.aggregationSamples(spec.start, spec.end - 1, useChunk));
+      }
       return { groups: collector.result(), stats: collector.stats };
     });
   }
@@ -539,14 +548,38 @@ function blockSamples(block: BlockReader, series: BlockSeries, from: number, to:
   return mergeRuns(runs);
 }
 
-/** The largest rollup tier the request's windows are made of, if the block kept it for this series. */
-function usableRollupTier(series: BlockSeries, spec: AggregateSpec): number | undefined {
+/** The largest of the rollup tiers (window lengths) the request's windows are made of. */
+function usableTier(tiers: readonly { windowMs: number }[], spec: AggregateSpec): number | undefined {
   if (spec.windowMs <= 0) return undefined;
   let best: number | undefined;
-  for (const { windowMs } of series.rollups)
+  for (const { windowMs } of tiers)
     if (spec.windowMs % windowMs === 0 && spec.offsetMs % windowMs === 0 && (best === undefined || windowMs > best))
       best = windowMs;
   return best;
+}
+
+/**
+ * Adds a sealed head chunk (inside the range, unchanged by overrides) from its partials, as block chunks are: rows of
+ * the tier when the windows are made of one (sketches are not kept per row), else its whole summary when it lies in
+ * one window. False: the chunk is to be decoded.
+ */
+function addHeadChunk(
+  collector: AggregateCollector,
+  windows: GroupWindows,
+  chunk: SealedChunk,
+  tierMs: number | undefined,
+): boolean {
+  if (tierMs !== undefined && !collector.spec.hasSketch) {
+    const rows = chunk.rows(tierMs);
+    if (rows !== undefined) {
+      collector.addPackedRows(windows, rows);
+      return true;
+    }
+  }
+  const slot = collector.slotOf(chunk.minTime);
+  if (slot !== collector.slotOf(chunk.maxTime)) return false;
+  collector.addSummary(windows, slot, chunk.summary());
+  return true;
 }
 
 function aggregateBlockSeries(
@@ -557,7 +590,7 @@ function aggregateBlockSeries(
 ): void {
   const spec = collector.spec;
   const windows = collector.groupOf(series.labels);
-  const tier = usableRollupTier(series, spec);
+  const tier = usableTier(series.rollups, spec);
   // Rows wholly inside [start, end) come from the tier; the edges outside them are decoded.
   let coveredFrom = Infinity;
   let coveredTo = -Infinity;
@@ -580,8 +613,9 @@ function aggregateBlockSeries(
     if (chunk.minTime >= coveredFrom && chunk.maxTime < coveredTo) continue;
     const isInsideRange = chunk.minTime >= spec.start && chunk.maxTime < spec.end;
     const isOutsideCover = chunk.maxTime < coveredFrom || chunk.minTime >= coveredTo;
-    if (isInsideRange && isOutsideCover && collector.windowOf(chunk.minTime) === collector.windowOf(chunk.maxTime)) {
-      collector.addChunkSummary(windows, collector.windowOf(chunk.minTime), block.chunkSummary(chunk));
+    const slot = collector.slotOf(chunk.minTime);
+    if (isInsideRange && isOutsideCover && slot === collector.slotOf(chunk.maxTime)) {
+      collector.addSummary(windows, slot, block.chunkSummary(chunk));
       continue;
     }
     const samples = block.decodeChunk(chunk);

@@ -125,4 +125,34 @@ describe('Head', () => {
     expect(restored.append('default', [point(3000, 5, 'a')]).newSeries).toEqual([]);
     expect(restored.seriesCount).toBe(2);
   });
+
+  it('finds series by a tags array shared across batches, tenants, measurements and fields, and after removals', () => {
+    const head = newHead();
+    const tags: Point['tags'] = [['host', 'a']];
+    const shared = (measurement: string, field: string, timestamp: number, value: number): Point => ({
+      measurement,
+      tags,
+      fields: [[field, value]],
+      timestamp,
+    });
+    head.append('default', [shared('cpu', 'value', 1000, 1), shared('cpu', 'idle', 1000, 2)]);
+    head.append('other', [shared('cpu', 'value', 1000, 3)]);
+    head.append('default', [shared('mem', 'value', 1000, 4), shared('cpu', 'value', 2000, 5)]);
+    // A different array with the same tags is the same series.
+    head.append('default', [point(3000, 6, 'a')]);
+    expect(head.seriesCount).toBe(4);
+    expect(read(head)).toEqual([
+      [1000, 1],
+      [2000, 5],
+      [3000, 6],
+    ]);
+    expect(head.select('other', 'cpu', 'value', []).map((series) => series.samples(0, 5000).values[0])).toEqual([3]);
+    expect(head.select('default', 'cpu', 'idle', []).map((series) => series.samples(0, 5000).values[0])).toEqual([2]);
+    // Every series empties and is removed; the same array then makes a new, live series.
+    head.dropBefore(5000);
+    expect(head.seriesCount).toBe(0);
+    const result = head.append('default', [shared('cpu', 'value', 6000, 7)]);
+    expect(result.newSeries).toHaveLength(1);
+    expect(read(head)).toEqual([[6000, 7]]);
+  });
 });

@@ -42,6 +42,12 @@ export interface HeadOptions {
 export class Head {
   private readonly byKey = new Map<string, MemSeries>();
   private readonly byId = new Map<number, MemSeries>();
+  /**
+   * The series each tags array was last appended to: parsers share one array between the points of a series (the
+   * line-protocol parser across requests too), so most lookups are by identity, not by key. A hit is checked against
+   * tenant, measurement and field; the map starts over whenever a series is removed, so it never holds a dead one.
+   */
+  private seriesByTags = new WeakMap<Point['tags'], MemSeries>();
   private index: SeriesIndex;
   nextSeriesId = 1;
   /** Everything before this is in blocks: older samples are rejected as too old. */
@@ -75,14 +81,17 @@ export class Head {
     const timestamps = new Float64Array(sampleCount);
     const values = new Float64Array(sampleCount);
     let accepted = 0;
-    // Parsers share one tags array between the points of a series, so most lookups are by identity, not by key.
-    const seriesByTags = new Map<Point['tags'], MemSeries>();
     for (let index = 0; index < points.length; index++) {
       const point = points[index];
       let tagSuffix: string | undefined;
       for (const [field, value] of point.fields) {
-        let series = seriesByTags.get(point.tags);
-        if (series === undefined || series.labels.measurement !== point.measurement || series.labels.field !== field) {
+        let series = this.seriesByTags.get(point.tags);
+        if (
+          series === undefined ||
+          series.labels.measurement !== point.measurement ||
+          series.labels.field !== field ||
+          series.labels.tenant !== tenant
+        ) {
           if (tagSuffix === undefined) {
             tagSuffix = '';
             for (const [name, tagValue] of point.tags) tagSuffix += `\0${name}\0${tagValue}`;
@@ -94,7 +103,7 @@ export class Head {
             series = this.createSeries(this.nextSeriesId++, labels, key);
             newSeries.push({ id: series.id, labels });
           }
-          seriesByTags.set(point.tags, series);
+          this.seriesByTags.set(point.tags, series);
         }
         const reason = this.rejectionOf(series, point.timestamp);
         if (reason !== undefined) {
@@ -209,6 +218,7 @@ export class Head {
       }
     }
     if (!hasRemoved) return;
+    this.seriesByTags = new WeakMap();
     this.index = this.options.createIndex();
     for (const series of this.byId.values())
       this.index.add(

@@ -2,17 +2,12 @@ import type { Samples } from '../chunk/samples';
 import { XorAppender, decodeXor } from '../chunk/xor';
 import type { SeriesLabels } from '../series/series';
 import { mergeRuns, sliceRange, sortLastWins } from './samples-merge';
+import { SealedChunk } from './sealed-chunk';
 
 /** Gorilla's and Prometheus's chunk size: about two hours of 1-minute samples, small enough to re-encode cheaply. */
 export const SAMPLES_PER_CHUNK = 120;
 /** Out-of-order samples wait in a plain list and are merged into the chunks once this many have gathered. */
 const OUT_OF_ORDER_MERGE_AT = 120;
-
-interface SealedChunk {
-  minTime: number;
-  maxTime: number;
-  bytes: Uint8Array;
-}
 
 /**
  * One series in the head: sealed XOR chunks, one open XOR chunk, and a small arrival-ordered list of samples at or
@@ -61,7 +56,7 @@ export class MemSeries {
 
   private sealOpenChunk(): void {
     if (this.appender === undefined) return;
-    this.sealed.push({ minTime: this.openMinTime, maxTime: this.maxTime, bytes: this.appender.bytes() });
+    this.sealed.push(new SealedChunk(this.openMinTime, this.maxTime, this.appender.count, this.appender.bytes()));
     this.appender = undefined;
   }
 
@@ -69,12 +64,38 @@ export class MemSeries {
   samples(from: number, to: number): Samples {
     const runs: Samples[] = [];
     for (const chunk of this.sealed)
-      if (chunk.maxTime >= from && chunk.minTime <= to) runs.push(sliceRange(decodeXor(chunk.bytes), from, to));
+      if (chunk.maxTime >= from && chunk.minTime <= to) runs.push(sliceRange(chunk.samples(), from, to));
     if (this.appender !== undefined && this.maxTime >= from && this.openMinTime <= to)
       runs.push(sliceRange(decodeXor(this.appender.bytes()), from, to));
     if (this.overrideTimes.length > 0)
       runs.push(sliceRange(sortLastWins(this.overrideTimes, this.overrideValues), from, to));
     return mergeRuns(runs);
+  }
+
+  /**
+   * The samples with from ≤ t ≤ to for an aggregation, less the sealed chunks `useChunk` takes: it is offered each one
+   * wholly inside the range whose samples no pending override changes, and answers whether it used the chunk's
+   * partials instead of its samples.
+   */
+  aggregationSamples(from: number, to: number, useChunk: (chunk: SealedChunk) => boolean): Samples {
+    const runs: Samples[] = [];
+    for (const chunk of this.sealed) {
+      if (chunk.maxTime < from || chunk.minTime > to) continue;
+      const isInside = chunk.minTime >= from && chunk.maxTime <= to;
+      if (isInside && !this.isOverridden(chunk) && useChunk(chunk)) continue;
+      runs.push(sliceRange(chunk.samples(), from, to));
+    }
+    if (this.appender !== undefined && this.maxTime >= from && this.openMinTime <= to)
+      runs.push(sliceRange(decodeXor(this.appender.bytes()), from, to));
+    if (this.overrideTimes.length > 0)
+      runs.push(sliceRange(sortLastWins(this.overrideTimes, this.overrideValues), from, to));
+    return mergeRuns(runs);
+  }
+
+  /** Whether a pending override (out-of-order sample or rewrite) falls in the chunk's time range. */
+  private isOverridden(chunk: SealedChunk): boolean {
+    for (const time of this.overrideTimes) if (time >= chunk.minTime && time <= chunk.maxTime) return true;
+    return false;
   }
 
   /** Drops every sample before `time` (persisted to a block). */
@@ -94,10 +115,10 @@ export class MemSeries {
     for (let index = 0; index < count; index++) this.appendInOrder(samples.timestamps[index], samples.values[index]);
   }
 
-  /** Bytes held by encoded chunks, for the head's memory metric. */
+  /** Bytes held by encoded chunks and their partials, for the head's memory metric. */
   get encodedBytes(): number {
     let total = 0;
-    for (const chunk of this.sealed) total += chunk.bytes.length;
+    for (const chunk of this.sealed) total += chunk.residentBytes;
     return total + this.overrideTimes.length * 16;
   }
 }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { BinaryFormatError } from '../encoding/binary';
+import { BinaryFormatError, BinaryWriter } from '../encoding/binary';
 import { RecordType, decodeRecord, encodeRecord, type WalRecord } from './record';
 
 const name = fc.string({ minLength: 1, maxLength: 12 });
@@ -53,6 +53,37 @@ describe('WAL records', () => {
           expect(() => decodeRecord(bytes.subarray(0, cut))).toThrow(BinaryFormatError);
       }),
       { seed: 10, numRuns: 40 },
+    );
+  });
+
+  it('write samples byte for byte as BinaryWriter would (property)', () => {
+    const anyTime = fc.oneof(time, fc.integer({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }));
+    const rows = fc.array(fc.tuple(fc.nat(0xffffffff), anyTime, fc.double()), { maxLength: 40 });
+    fc.assert(
+      fc.property(offsets, rows, (applied, sampleRows) => {
+        const batch = {
+          seriesIds: Uint32Array.from(sampleRows.map((row) => row[0])),
+          timestamps: Float64Array.from(sampleRows.map((row) => row[1])),
+          values: Float64Array.from(sampleRows.map((row) => row[2])),
+        };
+        const writer = new BinaryWriter(16);
+        writer.writeByte(RecordType.samples);
+        writer.writeUvarint(applied.size);
+        for (const [partition, offset] of applied) {
+          writer.writeUvarint(partition);
+          writer.writeUvarint(offset);
+        }
+        writer.writeUvarint(sampleRows.length);
+        if (sampleRows.length > 0) writer.writeVarint(batch.timestamps[0]);
+        for (let index = 0; index < sampleRows.length; index++) {
+          writer.writeUvarint(batch.seriesIds[index]);
+          writer.writeVarint(batch.timestamps[index] - batch.timestamps[0]);
+          writer.writeFloat64(batch.values[index]);
+        }
+        const encoded = encodeRecord({ type: RecordType.samples, offsets: applied, samples: batch });
+        expect(Array.from(encoded)).toEqual(Array.from(writer.bytes()));
+      }),
+      { seed: 12, numRuns: 300 },
     );
   });
 });

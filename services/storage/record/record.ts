@@ -85,22 +85,55 @@ function encodeSeries(series: readonly SeriesDefinition[]): Uint8Array {
   return writer.bytes();
 }
 
+/** Bytes a sample takes at most: uvarint series id (u32) 5, zigzag varint time difference 8, float64 8. */
+const MAX_SAMPLE_BYTES = 21;
+const TWO_POW_31 = 0x80000000;
+
+/**
+ * The samples are written straight into one buffer (not through BinaryWriter's per-value calls), byte for byte what
+ * BinaryWriter's uvarint, zigzag varint and float64 would write: this runs for every sample written.
+ */
 function encodeSamples(offsets: AppliedOffsets, samples: SampleBatch): Uint8Array {
   const count = samples.seriesIds.length;
-  const writer = new BinaryWriter(16 + offsets.size * 8 + count * 14);
-  writer.writeByte(RecordType.samples);
-  writeOffsets(writer, offsets);
-  writer.writeUvarint(count);
-  if (count === 0) return writer.bytes();
-  // Timestamps of one batch sit close together: deltas from the first keep them to a byte or two.
+  const header = new BinaryWriter(32 + offsets.size * 16);
+  header.writeByte(RecordType.samples);
+  writeOffsets(header, offsets);
+  header.writeUvarint(count);
+  if (count === 0) return header.bytes();
+  // Timestamps of one batch sit close together: differences from the first keep them to a byte or two.
   const base = samples.timestamps[0];
-  writer.writeVarint(base);
+  header.writeVarint(base);
+  const head = header.subarray();
+  const bytes = new Uint8Array(head.length + count * MAX_SAMPLE_BYTES);
+  const view = new DataView(bytes.buffer);
+  bytes.set(head);
+  let position = head.length;
+  const { seriesIds, timestamps, values } = samples;
   for (let index = 0; index < count; index++) {
-    writer.writeUvarint(samples.seriesIds[index]);
-    writer.writeVarint(samples.timestamps[index] - base);
-    writer.writeFloat64(samples.values[index]);
+    let id = seriesIds[index];
+    while (id >= 0x80) {
+      bytes[position++] = (id & 0x7f) | 0x80;
+      id >>>= 7;
+    }
+    bytes[position++] = id;
+    const difference = timestamps[index] - base;
+    let zigzag = difference >= 0 ? difference * 2 : -difference * 2 - 1;
+    if (zigzag < TWO_POW_31) {
+      while (zigzag >= 0x80) {
+        bytes[position++] = (zigzag & 0x7f) | 0x80;
+        zigzag >>>= 7;
+      }
+    } else {
+      while (zigzag >= 0x80) {
+        bytes[position++] = (zigzag % 0x80) | 0x80;
+        zigzag = Math.floor(zigzag / 0x80);
+      }
+    }
+    bytes[position++] = zigzag;
+    view.setFloat64(position, values[index], true);
+    position += 8;
   }
-  return writer.bytes();
+  return bytes.subarray(0, position);
 }
 
 function encodeCheckpoint(state: CheckpointState): Uint8Array {
