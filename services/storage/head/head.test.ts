@@ -112,6 +112,61 @@ describe('Head', () => {
     );
   });
 
+  it('answers like a brute-force model across cuts, with too-old and out-of-order rejections (property)', () => {
+    const windowMs = 300;
+    const write = fc.tuple(
+      fc.integer({ min: 0, max: 4_000 }),
+      fc.oneof(fc.double(), fc.constantFrom(NaN, -0, Infinity, -Infinity)),
+      fc.constantFrom('a', 'b'),
+    );
+    const step = fc.oneof(
+      { weight: 3, arbitrary: fc.array(write, { minLength: 1, maxLength: 200 }).map((writes) => ({ writes })) },
+      { weight: 1, arbitrary: fc.integer({ min: 0, max: 4_200 }).map((cut) => ({ cut })) },
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 10 }), (steps) => {
+        const head = newHead(windowMs);
+        const model = new Map<string, Map<number, number>>([
+          ['a', new Map()],
+          ['b', new Map()],
+        ]);
+        let minValidTime = -Infinity;
+        for (const entry of steps) {
+          if ('cut' in entry) {
+            head.dropBefore(entry.cut);
+            minValidTime = Math.max(minValidTime, entry.cut);
+            for (const samples of model.values())
+              for (const time of [...samples.keys()]) if (time < entry.cut) samples.delete(time);
+          } else {
+            const expectedReasons = entry.writes.map(([time, value, host]) => {
+              const samples = model.get(host)!;
+              const newest = Math.max(-Infinity, ...samples.keys());
+              if (time < minValidTime) return 'too_old';
+              if (time < newest - windowMs) return 'out_of_order';
+              samples.set(time, value);
+              return undefined;
+            });
+            const result = head.append(
+              'default',
+              entry.writes.map(([time, value, host]) => point(time, value, host)),
+            );
+            const reasons: (string | undefined)[] = expectedReasons.map(() => undefined);
+            for (const rejection of result.rejections) reasons[rejection.index] = rejection.reason;
+            expect(reasons).toEqual(expectedReasons);
+          }
+          for (const [host, samples] of model) {
+            const sorted = [...samples].sort((left, right) => left[0] - right[0]);
+            expect(read(head, host)).toEqual(sorted);
+          }
+          // A rejected write may leave an empty series behind until the next cut removes it.
+          if ('cut' in entry)
+            expect(head.seriesCount).toBe([...model.values()].filter((samples) => samples.size > 0).length);
+        }
+      }),
+      { seed: 11, numRuns: 150 },
+    );
+  });
+
   it('restores the same state from its WAL records', () => {
     const head = newHead();
     const result = head.append('default', [point(1000, 1, 'a'), point(2000, 2, 'b'), point(1500, 3, 'a')]);

@@ -2,7 +2,7 @@ import type { Samples } from '../chunk/samples';
 import { XorAppender, decodeXor } from '../chunk/xor';
 import type { SeriesLabels } from '../series/series';
 import { mergeRuns, sliceRange, sortLastWins } from './samples-merge';
-import { SealedChunk } from './sealed-chunk';
+import { SealedChunk, encodeAppendable } from './sealed-chunk';
 
 /** Gorilla's and Prometheus's chunk size: about two hours of 1-minute samples, small enough to re-encode cheaply. */
 export const SAMPLES_PER_CHUNK = 120;
@@ -41,7 +41,7 @@ export class MemSeries {
     }
     this.overrideTimes.push(timestamp);
     this.overrideValues.push(value);
-    if (this.overrideTimes.length >= OUT_OF_ORDER_MERGE_AT) this.rebuild(this.samples(-Infinity, Infinity));
+    if (this.overrideTimes.length >= OUT_OF_ORDER_MERGE_AT) this.mergeOverrides();
   }
 
   private appendInOrder(timestamp: number, value: number): void {
@@ -98,21 +98,71 @@ export class MemSeries {
     return false;
   }
 
-  /** Drops every sample before `time` (persisted to a block). */
+  /**
+   * Drops every sample before `time` (persisted to a block). Sealed chunks wholly before it go whole and later ones
+   * stay as they are, cached partials included (their samples do not change); only a chunk holding samples on both
+   * sides is re-encoded, from its samples at or after `time`. Pending overrides at or after `time` stay pending.
+   */
   dropBefore(time: number): void {
     if (this.minTime >= time) return;
-    this.rebuild(this.samples(time, Infinity));
+    if (this.maxTime < time) {
+      this.clear();
+      return;
+    }
+    let dropped = 0;
+    while (dropped < this.sealed.length && this.sealed[dropped].maxTime < time) dropped++;
+    this.sealed = this.sealed.slice(dropped);
+    if (this.sealed.length > 0 && this.sealed[0].minTime < time) this.sealed[0] = this.sealed[0].withoutBefore(time);
+    if (this.appender !== undefined && this.openMinTime < time) {
+      // The newest sample is at or after `time` (checked above), so the open chunk keeps at least one.
+      const kept = sliceRange(decodeXor(this.appender.bytes()), time, Infinity);
+      this.appender = encodeAppendable(kept);
+      this.openMinTime = kept.timestamps[0];
+    }
+    const overrideTimes: number[] = [];
+    const overrideValues: number[] = [];
+    for (let index = 0; index < this.overrideTimes.length; index++) {
+      if (this.overrideTimes[index] < time) continue;
+      overrideTimes.push(this.overrideTimes[index]);
+      overrideValues.push(this.overrideValues[index]);
+    }
+    this.overrideTimes = overrideTimes;
+    this.overrideValues = overrideValues;
+    // Chunks are disjoint and ascending with the open one last, and hold the newest sample, so one survives.
+    this.minTime = this.sealed.length > 0 ? this.sealed[0].minTime : this.openMinTime;
+    for (const overrideTime of overrideTimes) if (overrideTime < this.minTime) this.minTime = overrideTime;
   }
 
-  private rebuild(samples: Samples): void {
+  private clear(): void {
     this.sealed = [];
     this.appender = undefined;
     this.overrideTimes = [];
     this.overrideValues = [];
-    const count = samples.timestamps.length;
     this.maxTime = -Infinity;
-    this.minTime = count > 0 ? samples.timestamps[0] : Infinity;
-    for (let index = 0; index < count; index++) this.appendInOrder(samples.timestamps[index], samples.values[index]);
+    this.minTime = Infinity;
+  }
+
+  /**
+   * Merges the pending overrides into the chunks: sealed chunks wholly before the earliest override are kept as they
+   * are; the rest are decoded, merged with the overrides (last write wins) and re-encoded as new chunks.
+   */
+  private mergeOverrides(): void {
+    let earliest = Infinity;
+    for (const time of this.overrideTimes) if (time < earliest) earliest = time;
+    let kept = 0;
+    while (kept < this.sealed.length && this.sealed[kept].maxTime < earliest) kept++;
+    const lastKept = kept > 0 ? this.sealed[kept - 1].maxTime : -Infinity;
+    // Timestamps are integers: every sample after the kept chunks, overrides included, is at or after lastKept + 1.
+    const rest = this.samples(lastKept + 1, Infinity);
+    const minTime = kept > 0 ? this.sealed[0].minTime : rest.timestamps[0];
+    this.sealed = this.sealed.slice(0, kept);
+    this.appender = undefined;
+    this.overrideTimes = [];
+    this.overrideValues = [];
+    this.maxTime = lastKept;
+    for (let index = 0; index < rest.timestamps.length; index++)
+      this.appendInOrder(rest.timestamps[index], rest.values[index]);
+    this.minTime = minTime;
   }
 
   /** Bytes held by encoded chunks and their partials, for the head's memory metric. */

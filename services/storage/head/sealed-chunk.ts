@@ -1,7 +1,8 @@
 import { aggregateRange } from '../chunk/aggregate';
 import type { Samples } from '../chunk/samples';
 import { packSummaryRows, summarize, type Summary } from '../chunk/summary';
-import { decodeXor } from '../chunk/xor';
+import { XorAppender, decodeXor } from '../chunk/xor';
+import { sliceRange } from './samples-merge';
 
 /**
  * Per-window rows are kept for a tier only when they summarise at least this many samples each on average: below that
@@ -10,8 +11,9 @@ import { decodeXor } from '../chunk/xor';
 const MIN_SAMPLES_PER_ROW = 16;
 
 /**
- * A full head chunk: immutable once sealed (out-of-order writes and rewrites go to the series' override list, and a
- * rebuild makes new chunks), so its partials, computed on the first aggregation that can use them, never go stale.
+ * A full head chunk, or what a head cut left of one: immutable once sealed (out-of-order writes and rewrites go to the
+ * series' override list; merging them in, or a cut through a chunk, makes new chunks), so its partials, computed on
+ * the first aggregation that can use them, never go stale.
  * Whether an override changes the samples of its time range is the series' concern (MemSeries.aggregationSamples).
  */
 export class SealedChunk {
@@ -28,6 +30,13 @@ export class SealedChunk {
 
   samples(): Samples {
     return decodeXor(this.bytes);
+  }
+
+  /** A new chunk of the samples at or after `time`, which must leave at least one (time ≤ maxTime); no partials. */
+  withoutBefore(time: number): SealedChunk {
+    const kept = sliceRange(this.samples(), time, Infinity);
+    const appender = encodeAppendable(kept);
+    return new SealedChunk(kept.timestamps[0], this.maxTime, appender.count, appender.bytes());
   }
 
   /** The summary of every sample, sketch included, as block chunks keep it. */
@@ -65,4 +74,12 @@ export class SealedChunk {
     for (const rows of this.tierRows?.values() ?? []) total += rows?.byteLength ?? 0;
     return total;
   }
+}
+
+/** A new open XOR chunk holding `samples` (sorted, one per timestamp), ready for more appends. */
+export function encodeAppendable(samples: Samples): XorAppender {
+  const appender = XorAppender.create();
+  for (let index = 0; index < samples.timestamps.length; index++)
+    appender.append(samples.timestamps[index], samples.values[index]);
+  return appender;
 }
