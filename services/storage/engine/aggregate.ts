@@ -315,28 +315,13 @@ export class AggregateCollector {
   /** Adds the samples in [start, end). */
   addSamples(windows: GroupWindows, samples: Samples): void {
     const { timestamps, values } = samples;
-    const { start, end, windowMs } = this.spec;
-    let slotStart = Infinity;
-    let slotEnd = -Infinity;
-    let pageFirstSlot = 0;
-    let page: WindowPage | undefined;
-    let index = 0;
+    const { start, end } = this.spec;
+    const cursor = newCursor();
     let added = 0;
     for (let sample = 0; sample < timestamps.length; sample++) {
       const timestamp = timestamps[sample];
       if (timestamp < start || timestamp >= end) continue;
-      if (page === undefined || timestamp >= slotEnd || timestamp < slotStart) {
-        const slot = this.slotOf(timestamp);
-        index = slot - pageFirstSlot;
-        if (page === undefined || index < 0 || index >= PAGE_SLOTS) {
-          page = this.page(windows, slot);
-          index = slot % PAGE_SLOTS;
-          pageFirstSlot = slot - index;
-        }
-        slotStart = windowMs > 0 ? this.firstWindowStart + slot * windowMs : -Infinity;
-        slotEnd = windowMs > 0 ? slotStart + windowMs : Infinity;
-      }
-      page.addSample(index, timestamp, values[sample]);
+      this.seek(windows, cursor, timestamp).addSample(cursor.index, timestamp, values[sample]);
       added++;
     }
     this.stats.decodedSamples += added;
@@ -360,26 +345,14 @@ export class AggregateCollector {
     last: number,
     sketches: readonly SketchWire[] | undefined,
   ): void {
-    const { windowMs } = this.spec;
     const { starts, counts, sums, sumsqs, mins, maxs, firsts, firstTimes, lasts, lastTimes } = columns;
-    let slotEnd = -Infinity;
-    let pageFirstSlot = 0;
-    let page: WindowPage | undefined;
-    let index = 0;
+    const cursor = newCursor();
     for (let row = first; row < last; row++) {
       const count = counts[row];
       if (count === 0) continue;
       const start = starts[row];
-      if (page === undefined || start >= slotEnd) {
-        const slot = this.slotOf(start);
-        index = slot - pageFirstSlot;
-        if (page === undefined || index >= PAGE_SLOTS) {
-          page = this.page(windows, slot);
-          index = slot % PAGE_SLOTS;
-          pageFirstSlot = slot - index;
-        }
-        slotEnd = windowMs > 0 ? this.firstWindowStart + (slot + 1) * windowMs : Infinity;
-      }
+      const page = this.seek(windows, cursor, start);
+      const index = cursor.index;
       page.counts[index] += count;
       if (page.sums !== undefined) page.sums[index] += sums![row];
       if (page.sumsqs !== undefined) page.sumsqs[index] += sumsqs![row];
@@ -400,26 +373,30 @@ export class AggregateCollector {
 
   /** Adds packed summary rows (packSummaryRows, ascending starts), each inside one window; they carry no sketches. */
   addPackedRows(windows: GroupWindows, rows: Float64Array): void {
-    const { windowMs } = this.spec;
-    let slotEnd = -Infinity;
-    let pageFirstSlot = 0;
-    let page: WindowPage | undefined;
-    let index = 0;
+    const cursor = newCursor();
     for (let offset = 0; offset < rows.length; offset += SUMMARY_ROW_FIELDS) {
       const start = rows[offset];
-      if (page === undefined || start >= slotEnd) {
-        const slot = this.slotOf(start);
-        index = slot - pageFirstSlot;
-        if (page === undefined || index >= PAGE_SLOTS) {
-          page = this.page(windows, slot);
-          index = slot % PAGE_SLOTS;
-          pageFirstSlot = slot - index;
-        }
-        slotEnd = windowMs > 0 ? this.firstWindowStart + (slot + 1) * windowMs : Infinity;
-      }
+      const page = this.seek(windows, cursor, start);
+      const index = cursor.index;
       page.addPackedRow(index, rows, offset);
     }
     this.stats.rollupRows += rows.length / SUMMARY_ROW_FIELDS;
+  }
+
+  /** Points `cursor` at the window holding `time`; consecutive times mostly fall in the window of the one before. */
+  private seek(windows: GroupWindows, cursor: WindowCursor, time: number): WindowPage {
+    if (cursor.page !== undefined && time < cursor.slotEnd && time >= cursor.slotStart) return cursor.page;
+    const slot = this.slotOf(time);
+    cursor.index = slot - cursor.pageFirstSlot;
+    if (cursor.page === undefined || cursor.index < 0 || cursor.index >= PAGE_SLOTS) {
+      cursor.page = this.page(windows, slot);
+      cursor.index = slot % PAGE_SLOTS;
+      cursor.pageFirstSlot = slot - cursor.index;
+    }
+    const { windowMs } = this.spec;
+    cursor.slotStart = windowMs > 0 ? this.firstWindowStart + slot * windowMs : -Infinity;
+    cursor.slotEnd = windowMs > 0 ? cursor.slotStart + windowMs : Infinity;
+    return cursor.page;
   }
 
   result(): AggregateGroup[] {
@@ -448,4 +425,17 @@ export class AggregateCollector {
 function isAscending(list: readonly number[]): boolean {
   for (let index = 1; index < list.length; index++) if (list[index] < list[index - 1]) return false;
   return true;
+}
+
+/** Where the last time landed: the page, the slot's position in it, and the bounds of that slot's window. */
+interface WindowCursor {
+  page: WindowPage | undefined;
+  index: number;
+  pageFirstSlot: number;
+  slotStart: number;
+  slotEnd: number;
+}
+
+function newCursor(): WindowCursor {
+  return { page: undefined, index: 0, pageFirstSlot: 0, slotStart: Infinity, slotEnd: -Infinity };
 }
