@@ -1,7 +1,7 @@
 /**
- * When writes become durable. `group` (default): a log's appends that arrive while its fdatasync runs share the next
- * one (SegmentLog.sync chains them), so under load one fdatasync per file serves many appends, and no partition waits
- * for another's disk. `always`: every request gets an fdatasync of its own, started at once. `interval`: requests are
+ * When writes become durable (the syncable is the peer's WAL, peer-wal.ts). `group` (default): the appends of every
+ * partition in one event-loop turn share one fdatasync, and those arriving while syncs run share the next one, so
+ * under load one fdatasync serves many appends. `always`: every request gets an fdatasync of its own, started at once. `interval`: requests are
  * answered at once and a timer syncs every `intervalMs` (a write acknowledged then can be lost with the machine; a
  * minority of peers losing power is still covered by Raft's other copies).
  */

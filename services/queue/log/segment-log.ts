@@ -17,7 +17,8 @@ import { forEachRecord } from './record-batch';
 /**
  * The segmented log of one partition: the Raft log and, through each entry's records, the client messages.
  * Layout and recovery rules: FORMAT.md. Writes go to the page cache synchronously; `sync()` makes them durable
- * (the group committer decides when). Reads check every frame's CRC, so damaged bytes are never served.
+ * (at sealing, at a WAL checkpoint and at close: the peer WAL is what acknowledgements wait for). Reads check every
+ * frame's CRC, so damaged bytes are never served.
  */
 export interface SegmentLogOptions {
   directory: string;
