@@ -11,7 +11,14 @@ export interface SketchWire {
 }
 
 /** Values closer to zero than this are counted as zero (keeps indexes bounded). */
-const MIN_INDEXABLE = 1e-9;
+export const MIN_INDEXABLE = 1e-9;
+
+/** ln γ of the bins' base γ = (1 + α) / (1 − α) for relative error `alpha`. */
+export const logGammaOf = (alpha: number): number => Math.log((1 + alpha) / (1 - alpha));
+
+/** The bin of a magnitude of at least MIN_INDEXABLE (infinity lands in the bin of the largest float). */
+export const binIndex = (magnitude: number, logGamma: number): number =>
+  Math.ceil(Math.log(Math.min(magnitude, Number.MAX_VALUE)) / logGamma);
 
 export class DDSketch {
   readonly alpha: number;
@@ -25,7 +32,7 @@ export class DDSketch {
   constructor(alpha = 0.01) {
     this.alpha = alpha;
     this.gamma = (1 + alpha) / (1 - alpha);
-    this.logGamma = Math.log(this.gamma);
+    this.logGamma = logGammaOf(alpha);
   }
 
   add(value: number, weight = 1): void {
@@ -37,7 +44,7 @@ export class DDSketch {
       return;
     }
     const bins = value > 0 ? this.positive : this.negative;
-    const index = Math.ceil(Math.log(Math.min(magnitude, Number.MAX_VALUE)) / this.logGamma);
+    const index = binIndex(magnitude, this.logGamma);
     bins.set(index, (bins.get(index) ?? 0) + weight);
   }
 

@@ -31,8 +31,8 @@ export const WAL_DIRECTORY = '__wal';
 
 interface WalFile {
   generation: number;
+  /** -1 for a file of an earlier run, read at start-up and not open. */
   fd: number;
-  bytes: number;
 }
 
 export class PeerWal {
@@ -54,10 +54,11 @@ export class PeerWal {
   private constructor(
     private readonly directory: string,
     retired: WalFile[],
+    retiredBytes: number,
   ) {
     this.retired = retired;
     this.active = this.create((retired.at(-1)?.generation ?? 0) + 1);
-    this.bytesSinceCheckpoint = retired.reduce((total, file) => total + file.bytes, 0);
+    this.bytesSinceCheckpoint = retiredBytes;
   }
 
   /** Opens the WAL in `directory` and reads what earlier runs left there; a torn record ends its file. */
@@ -65,6 +66,7 @@ export class PeerWal {
     fs.mkdirSync(directory, { recursive: true });
     const replay = new WalReplay();
     const retired: WalFile[] = [];
+    let retiredBytes = 0;
     for (const name of fs
       .readdirSync(directory)
       .filter((file) => file.endsWith(FILE_SUFFIX))
@@ -72,9 +74,10 @@ export class PeerWal {
       const file = path.join(directory, name);
       const bytes = fs.readFileSync(file);
       replay.read(bytes);
-      retired.push({ generation: Number(name.slice(0, -FILE_SUFFIX.length)), fd: -1, bytes: bytes.length });
+      retired.push({ generation: Number(name.slice(0, -FILE_SUFFIX.length)), fd: -1 });
+      retiredBytes += bytes.length;
     }
-    return { wal: new PeerWal(directory, retired), replay };
+    return { wal: new PeerWal(directory, retired, retiredBytes), replay };
   }
 
   /** Records entries the group just wrote to its segment log; durable after the next `sync()`. */
@@ -211,14 +214,13 @@ export class PeerWal {
     this.pendingBytes = 0;
     for (let written = 0; written < bytes.length;)
       written += fs.writeSync(this.active.fd, bytes, written, bytes.length - written);
-    this.active.bytes += bytes.length;
     this.dirtyFds.add(this.active.fd);
   }
 
   private create(generation: number): WalFile {
     const fd = fs.openSync(this.pathOf(generation), 'wx');
     syncDirectory(this.directory);
-    return { generation, fd, bytes: 0 };
+    return { generation, fd };
   }
 
   private pathOf(generation: number): string {

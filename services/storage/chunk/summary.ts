@@ -1,4 +1,4 @@
-import { DDSketch, SketchWire } from '../../kit/sketch';
+import { binIndex, DDSketch, logGammaOf, MIN_INDEXABLE, SketchWire } from '../../kit/sketch';
 import { Samples } from './samples';
 import type { WindowSummary } from './aggregate';
 import { ByteReader, ByteWriter } from './varint';
@@ -47,9 +47,7 @@ export function sortedWire(sketch: DDSketch): SketchWire {
   return wire;
 }
 
-/** kit/sketch.ts's DDSketch at SKETCH_ALPHA: its bin index of a magnitude, and what it counts as zero. */
-const LOG_GAMMA = Math.log((1 + SKETCH_ALPHA) / (1 - SKETCH_ALPHA));
-const MIN_INDEXABLE = 1e-9;
+const LOG_GAMMA = logGammaOf(SKETCH_ALPHA);
 
 /** Bin indexes of one summary's positive and negative samples, reused from call to call (grown when needed). */
 let positiveIndexes = new Int32Array(1024);
@@ -101,7 +99,7 @@ export function summarize(samples: Samples, from = 0, to = samples.timestamps.le
     }
     if (magnitude !== lastMagnitude) {
       lastMagnitude = magnitude;
-      lastIndex = Math.ceil(Math.log(Math.min(magnitude, Number.MAX_VALUE)) / LOG_GAMMA);
+      lastIndex = binIndex(magnitude, LOG_GAMMA);
     }
     if (value > 0) positiveIndexes[positives++] = lastIndex;
     else negativeIndexes[negatives++] = lastIndex;

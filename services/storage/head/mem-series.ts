@@ -62,14 +62,7 @@ export class MemSeries {
 
   /** The samples with from ≤ t ≤ to, sorted, one per timestamp (the last written). */
   samples(from: number, to: number): Samples {
-    const runs: Samples[] = [];
-    for (const chunk of this.sealed)
-      if (chunk.maxTime >= from && chunk.minTime <= to) runs.push(sliceRange(chunk.samples(), from, to));
-    if (this.appender !== undefined && this.maxTime >= from && this.openMinTime <= to)
-      runs.push(sliceRange(decodeXor(this.appender.bytes()), from, to));
-    if (this.overrideTimes.length > 0)
-      runs.push(sliceRange(sortLastWins(this.overrideTimes, this.overrideValues), from, to));
-    return mergeRuns(runs);
+    return this.collectSamples(from, to, () => false);
   }
 
   /**
@@ -78,11 +71,16 @@ export class MemSeries {
    * partials instead of its samples.
    */
   aggregationSamples(from: number, to: number, useChunk: (chunk: SealedChunk) => boolean): Samples {
+    return this.collectSamples(from, to, (chunk) => !this.isOverridden(chunk) && useChunk(chunk));
+  }
+
+  /** The samples with from ≤ t ≤ to, less the sealed chunks wholly inside the range that `takesChunk` takes. */
+  private collectSamples(from: number, to: number, takesChunk: (chunk: SealedChunk) => boolean): Samples {
     const runs: Samples[] = [];
     for (const chunk of this.sealed) {
       if (chunk.maxTime < from || chunk.minTime > to) continue;
       const isInside = chunk.minTime >= from && chunk.maxTime <= to;
-      if (isInside && !this.isOverridden(chunk) && useChunk(chunk)) continue;
+      if (isInside && takesChunk(chunk)) continue;
       runs.push(sliceRange(chunk.samples(), from, to));
     }
     if (this.appender !== undefined && this.maxTime >= from && this.openMinTime <= to)
